@@ -1,0 +1,1 @@
+//! Benches of xikernel against its peers (being written).

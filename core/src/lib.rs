@@ -1,0 +1,42 @@
+//! # xikernel
+//!
+//! A small, formally tested concurrency kernel for moving values between
+//! isolated interpreters (CPython's PEP 734 sub-interpreters are the model)
+//! and between threads.
+//!
+//! Layers, bottom up (see `docs/architecture.md`):
+//!
+//! - [`sync`]: the one facade over atomics, cells, locks and threads
+//!   (core/std, loom or shuttle by feature);
+//! - [`ring`] and [`list`]: lock-free bounded and unbounded MPMC queues;
+//! - `wait` (std): blocking push/pop with deadlines and real wake-ups;
+//! - [`table`], [`channel`], [`queue`], [`interp`]: CPython's
+//!   `_interpchannels` / `_interpqueues` semantics on a two-level-locked table;
+//! - [`xidata`]: the canonical, versioned wire format for cross-interpreter
+//!   values.
+#![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_debug_implementations, rust_2018_idioms)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod sync;
+
+pub mod error;
+pub mod list;
+pub mod ring;
+
+#[cfg(feature = "std")]
+pub mod wait;
+
+pub mod channel;
+pub mod interp;
+pub mod lockorder;
+pub mod queue;
+pub mod table;
+
+pub mod xidata;
+
+pub use error::{PopError, PushError};

@@ -1,0 +1,58 @@
+//! Shared harness for the loom and shuttle models in `tests/`.
+//!
+//! Every model goes through [`loom_model`] or [`shuttle_check`], so that the
+//! bounds CI uses are set in one place and can be raised from the
+//! environment for the verification campaign:
+//!
+//! | variable                | default | meaning |
+//! |-------------------------|---------|---------|
+//! | `LOOM_MAX_PREEMPTIONS`  | 2       | loom preemption bound (read by loom) |
+//! | `SHUTTLE_ITERATIONS`    | 1000    | schedules per shuttle scheduler |
+//! | `SHUTTLE_PCT_DEPTH`     | 3       | PCT bug depth |
+//! | `SHUTTLE_SEED`          | random  | (campaign) seed printed on failure |
+//!
+//! Models are compiled only with their feature; without one this crate is
+//! empty, so `cargo test --workspace` stays fast.
+
+/// Default loom preemption bound: small enough that CI fits, large enough to
+/// reach the bugs the mutation check plants (see `docs/orderings.md`).
+pub const DEFAULT_LOOM_PREEMPTIONS: usize = 2;
+
+/// Runs `f` under loom with the default preemption bound unless
+/// `LOOM_MAX_PREEMPTIONS` overrides it.
+#[cfg(feature = "loom")]
+pub fn loom_model<F>(f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let mut builder = loom::model::Builder::new();
+    // Builder::new() reads LOOM_MAX_PREEMPTIONS itself.
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(DEFAULT_LOOM_PREEMPTIONS);
+    }
+    builder.check(f);
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Iterations per shuttle scheduler (`SHUTTLE_ITERATIONS`, default 1000).
+pub fn shuttle_iterations() -> usize {
+    env_usize("SHUTTLE_ITERATIONS", 1000)
+}
+
+/// Runs `f` under shuttle's random scheduler and then its PCT scheduler.
+/// A failure panics with shuttle's replayable schedule in the message.
+#[cfg(feature = "shuttle")]
+pub fn shuttle_check<F>(f: F)
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    let iterations = shuttle_iterations();
+    let depth = env_usize("SHUTTLE_PCT_DEPTH", 3);
+    let f = std::sync::Arc::new(f);
+    let g = f.clone();
+    shuttle::check_random(move || f(), iterations);
+    shuttle::check_pct(move || g(), iterations, depth);
+}
