@@ -34,44 +34,44 @@ pub const MODEL_CHECKING: bool = cfg!(any(feature = "loom", feature = "shuttle")
 mod imp {
     pub use loom::sync::atomic;
     pub use loom::sync::Arc;
-    pub use loom::thread;
     pub use loom::sync::MutexGuard;
     pub(super) use loom::sync::{Condvar as RawCondvar, Mutex as RawMutex};
+    pub use loom::thread;
 }
 
 #[cfg(all(feature = "shuttle", not(feature = "loom")))]
 mod imp {
     pub use shuttle::sync::atomic;
     pub use shuttle::sync::Arc;
-    pub use shuttle::thread;
     pub use shuttle::sync::MutexGuard;
     pub(super) use shuttle::sync::{Condvar as RawCondvar, Mutex as RawMutex};
+    pub use shuttle::thread;
 }
 
 #[cfg(all(feature = "std", not(any(feature = "loom", feature = "shuttle"))))]
 mod imp {
     pub use alloc::sync::Arc;
     pub use core::sync::atomic;
-    pub use std::thread;
     pub use std::sync::MutexGuard;
     pub(super) use std::sync::{Condvar as RawCondvar, Mutex as RawMutex};
+    pub use std::thread;
 }
 
 #[cfg(not(any(feature = "std", feature = "loom", feature = "shuttle")))]
 mod imp {
-    pub use alloc::sync::Arc;
-    pub use core::sync::atomic;
     pub use super::spin::SpinGuard as MutexGuard;
     pub(super) use super::spin::SpinMutex as RawMutex;
+    pub use alloc::sync::Arc;
+    pub use core::sync::atomic;
 }
 
-pub use imp::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 /// 64-bit atomics exist only where the target has them (not on thumbv7em).
 #[cfg(target_has_atomic = "64")]
 pub use imp::atomic::AtomicU64;
-pub use imp::Arc;
+pub use imp::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 #[cfg(feature = "std")]
 pub use imp::thread;
+pub use imp::Arc;
 
 // ---------------------------------------------------------------------------
 // UnsafeCell with loom's closure API everywhere
@@ -169,7 +169,10 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         dur: core::time::Duration,
     ) -> (MutexGuard<'a, T>, bool) {
-        let (g, r) = self.0.wait_timeout(guard, dur).unwrap_or_else(|p| p.into_inner());
+        let (g, r) = self
+            .0
+            .wait_timeout(guard, dur)
+            .unwrap_or_else(|p| p.into_inner());
         (g, r.timed_out())
     }
 
@@ -209,11 +212,15 @@ mod spin {
     // SAFETY: moving the lock moves the `T`, which is `Send`.
     unsafe impl<T: Send> Send for SpinMutex<T> {}
 
+    #[allow(missing_debug_implementations)]
     pub struct SpinGuard<'a, T>(&'a SpinMutex<T>);
 
     impl<T> SpinMutex<T> {
         pub const fn new(value: T) -> Self {
-            Self { locked: AtomicBool::new(false), value: core::cell::UnsafeCell::new(value) }
+            Self {
+                locked: AtomicBool::new(false),
+                value: core::cell::UnsafeCell::new(value),
+            }
         }
 
         pub fn lock(&self) -> SpinGuard<'_, T> {
@@ -331,7 +338,10 @@ pub fn yield_now() {
 /// prefetch on x86_64 pulls pairs of 64-byte lines).
 #[derive(Debug, Default)]
 #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), repr(align(128)))]
-#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), repr(align(64)))]
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    repr(align(64))
+)]
 pub struct CachePadded<T>(pub T);
 
 impl<T> core::ops::Deref for CachePadded<T> {

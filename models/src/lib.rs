@@ -34,7 +34,10 @@ where
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Iterations per shuttle scheduler (`SHUTTLE_ITERATIONS`, default 1000).
