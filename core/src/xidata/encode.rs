@@ -1,0 +1,211 @@
+//! Encoder: `Value` -> canonical bytes, into a `Vec<u8>` or a slice.
+//!
+//! [`encoded_len`] walks the value once and gives the exact size, so
+//! [`encode`] reserves once and the slice form can refuse a short buffer
+//! before writing anything. Payload bytes are copied with one
+//! `extend_from_slice` each (memcpy).
+
+use super::error::EncodeError;
+use super::exception::ExceptionSnapshot;
+use super::pystr::PyString;
+use super::value::Value;
+use super::varint::{varint_bytes, varint_len, zigzag, MAX_VARINT_LEN};
+use super::{tag, MAGIC, MAX_DEPTH, VERSION};
+use alloc::vec::Vec;
+
+/// Exact size of `v`'s encoding, header included.
+/// Fails only if `v` nests tuples deeper than [`MAX_DEPTH`].
+pub fn encoded_len(v: &Value) -> Result<usize, EncodeError> {
+    Ok(MAGIC.len() + 1 + value_len(v, 0)?)
+}
+
+/// Appends the encoding of `v` to `out`; returns the number of bytes written.
+pub fn encode(v: &Value, out: &mut Vec<u8>) -> Result<usize, EncodeError> {
+    let n = encoded_len(v)?;
+    out.reserve(n);
+    write_all(v, out);
+    Ok(n)
+}
+
+/// The encoding of `v` in a new, exactly sized vector.
+pub fn to_vec(v: &Value) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::new();
+    encode(v, &mut out)?;
+    Ok(out)
+}
+
+/// Writes the encoding of `v` at the start of `out`; returns its length.
+/// Nothing is written if `out` is too short.
+pub fn encode_to_slice(v: &Value, out: &mut [u8]) -> Result<usize, EncodeError> {
+    let needed = encoded_len(v)?;
+    let Some(dst) = out.get_mut(..needed) else {
+        return Err(EncodeError::BufferTooSmall { needed });
+    };
+    let mut sink = SliceSink { buf: dst, pos: 0 };
+    write_all(v, &mut sink);
+    debug_assert_eq!(sink.pos, needed);
+    Ok(needed)
+}
+
+fn write_all<S: Sink>(v: &Value, s: &mut S) {
+    s.put(&MAGIC);
+    s.byte(VERSION);
+    write_value(v, s);
+}
+
+#[inline]
+fn str_len(len: usize) -> usize {
+    varint_len(len as u64) + len
+}
+
+fn exception_len(e: &ExceptionSnapshot) -> usize {
+    let fields = [&e.type_name, &e.qualname, &e.module, &e.msg, &e.formatted];
+    let strs: usize = fields.iter().map(|s| str_len(s.as_bytes().len())).sum();
+    strs + 1
+        + e.traceback
+            .as_ref()
+            .map_or(0, |t| str_len(t.as_bytes().len()))
+}
+
+fn value_len(v: &Value, depth: usize) -> Result<usize, EncodeError> {
+    Ok(1 + match v {
+        Value::None => 0,
+        Value::Bool(_) => 1,
+        Value::Int(i) => varint_len(zigzag(*i)),
+        Value::BigInt(b) => {
+            let n = b.magnitude().len();
+            varint_len(((n as u64) << 1) | 1) + n
+        }
+        Value::Float(_) => 8,
+        Value::Complex(..) => 16,
+        Value::Str(s) => str_len(s.as_bytes().len()),
+        Value::Bytes(b) => str_len(b.len()),
+        Value::Tuple(items) => {
+            if depth >= MAX_DEPTH {
+                return Err(EncodeError::DepthLimitExceeded);
+            }
+            let mut n = varint_len(items.len() as u64);
+            for item in items {
+                n += value_len(item, depth + 1)?;
+            }
+            n
+        }
+        Value::Ext(e) => varint_len(e.tag) + str_len(e.payload.len()),
+        Value::Exception(e) => exception_len(e),
+    })
+}
+
+/// Destination of the writer; both impls are infallible because the size
+/// was checked first.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+    fn byte(&mut self, b: u8);
+    #[inline]
+    fn varint(&mut self, v: u64) {
+        if v < 0x80 {
+            return self.byte(v as u8);
+        }
+        let mut tmp = [0u8; MAX_VARINT_LEN];
+        self.put(varint_bytes(v, &mut tmp));
+    }
+    #[inline]
+    fn lp(&mut self, bytes: &[u8]) {
+        self.varint(bytes.len() as u64);
+        self.put(bytes);
+    }
+}
+
+impl Sink for Vec<u8> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.push(b);
+    }
+}
+
+struct SliceSink<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl Sink for SliceSink<'_> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        // `encoded_len` sized `buf` exactly, so this always succeeds; the
+        // checked form keeps the encoder free of panic paths regardless.
+        if let Some(dst) = self.buf.get_mut(self.pos..self.pos + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+        self.pos += bytes.len();
+    }
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.put(&[b]);
+    }
+}
+
+fn write_str<S: Sink>(s: &mut S, p: &PyString) {
+    s.lp(p.as_bytes());
+}
+
+fn write_value<S: Sink>(v: &Value, s: &mut S) {
+    match v {
+        Value::None => s.byte(tag::NONE),
+        Value::Bool(b) => s.put(&[tag::BOOL, u8::from(*b)]),
+        Value::Int(i) => {
+            s.byte(tag::INT);
+            s.varint(zigzag(*i));
+        }
+        Value::BigInt(b) => {
+            s.byte(tag::BIGINT);
+            let mag = b.magnitude();
+            s.varint(((mag.len() as u64) << 1) | u64::from(b.is_negative()));
+            s.put(mag);
+        }
+        Value::Float(f) => {
+            s.byte(tag::FLOAT);
+            s.put(&f.to_bits().to_le_bytes());
+        }
+        Value::Complex(re, im) => {
+            s.byte(tag::COMPLEX);
+            s.put(&re.to_bits().to_le_bytes());
+            s.put(&im.to_bits().to_le_bytes());
+        }
+        Value::Str(p) => {
+            s.byte(tag::STR);
+            write_str(s, p);
+        }
+        Value::Bytes(b) => {
+            s.byte(tag::BYTES);
+            s.lp(b);
+        }
+        Value::Tuple(items) => {
+            s.byte(tag::TUPLE);
+            s.varint(items.len() as u64);
+            for item in items {
+                write_value(item, s);
+            }
+        }
+        Value::Ext(e) => {
+            s.byte(tag::EXT);
+            s.varint(e.tag);
+            s.lp(&e.payload);
+        }
+        Value::Exception(e) => {
+            s.byte(tag::EXCEPTION);
+            for f in [&e.type_name, &e.qualname, &e.module, &e.msg, &e.formatted] {
+                write_str(s, f);
+            }
+            match &e.traceback {
+                None => s.byte(0),
+                Some(t) => {
+                    s.byte(1);
+                    write_str(s, t);
+                }
+            }
+        }
+    }
+}
