@@ -1,0 +1,225 @@
+//! Blocking `push`/`pop` with optional deadlines on top of the non-blocking
+//! queues (std).
+//!
+//! [`Blocking<Q>`] wraps any [`TryQueue`] (the ring, the list, or a
+//! runtime's own queue) and adds waiting operations that sleep until the
+//! opposite operation or [`close`](Blocking::close) wakes them:
+//!
+//! - no polling: a sleeper is woken by the operation that made progress
+//!   possible, never by a timer (CPython's wrappers poll every 10 ms);
+//! - timeouts are honoured to the precision of the OS (`Duration`, not
+//!   CPython's whole seconds), and a timed-out waiter always makes one last
+//!   attempt, so a wake-up that raced its deadline is never lost;
+//! - the fast path stays lock-free: an operation that succeeds at once
+//!   touches no lock, and waking costs a fence and one load when nobody
+//!   sleeps ([`Notifier`]).
+//!
+//! Two notifiers, one per waiter kind: `not_empty` for poppers (signalled
+//! by every successful push) and `not_full` for pushers (signalled by every
+//! successful pop of a bounded queue). One item or slot wakes one waiter
+//! (`notify_one`); `close` wakes all of them. Poppers then drain the queue
+//! and see `Closed` once it is empty; pushers get their value back in
+//! `PushError::Closed`.
+//!
+//! ## Without `std`
+//!
+//! This module needs `std` for `Condvar` and `Instant`. The protocol does
+//! not: a `no_std` runtime that has its own way to park a task keeps
+//! [`TryQueue`] and rebuilds [`Notifier`] on its primitive — a waiter count
+//! bumped *before* a `fence(SeqCst)` and a final poll, and wakers that
+//! fence, check the count and only then take the runtime's lock and wake
+//! (the `notifier` module docs carry the proof the runtime must preserve).
+//! A green-thread runtime can equally drive the non-blocking queues
+//! directly and wake its tasks itself.
+
+mod notifier;
+
+pub use notifier::Notifier;
+
+use core::time::Duration;
+
+use crate::error::{PopError, PushError};
+use crate::sync::Instant;
+
+/// A non-blocking MPMC queue the blocking layer can wait on.
+///
+/// Implementations must be linearizable and follow the kernel's close rule:
+/// after `close`, pushes fail with `Closed`, pops drain what is left and
+/// then fail with `Closed`.
+pub trait TryQueue {
+    /// The element type.
+    type Item;
+
+    /// False for unbounded queues: pushes never wait, so pops skip waking
+    /// pushers altogether.
+    const BOUNDED: bool;
+
+    /// Pushes without waiting; the value comes back on `Full` or `Closed`.
+    fn try_push(&self, value: Self::Item) -> Result<(), PushError<Self::Item>>;
+
+    /// Pops without waiting.
+    fn try_pop(&self) -> Result<Self::Item, PopError>;
+
+    /// Closes the queue; true if this call closed it.
+    fn close(&self) -> bool;
+
+    /// Whether the queue has been closed.
+    fn is_closed(&self) -> bool;
+}
+
+/// A queue with blocking, time-limited and non-blocking operations; see the
+/// [module docs](self).
+///
+/// Share it with `Arc<Blocking<Q>>`. Use only its methods to push and pop:
+/// an operation on [`queue()`](Self::queue) directly wakes nobody.
+#[derive(Debug, Default)]
+pub struct Blocking<Q> {
+    queue: Q,
+    /// Poppers wait here; signalled after each successful push and on close.
+    not_empty: Notifier,
+    /// Pushers wait here; signalled after each successful pop of a bounded
+    /// queue and on close.
+    not_full: Notifier,
+}
+
+impl<Q: TryQueue> Blocking<Q> {
+    /// Wraps `queue`.
+    pub fn new(queue: Q) -> Self {
+        Self {
+            queue,
+            not_empty: Notifier::new(),
+            not_full: Notifier::new(),
+        }
+    }
+
+    /// The wrapped queue (for `len`, `capacity` and the like).
+    pub fn queue(&self) -> &Q {
+        &self.queue
+    }
+
+    /// Unwraps the queue.
+    pub fn into_inner(self) -> Q {
+        self.queue
+    }
+
+    /// Pushes without waiting, waking a sleeping popper on success.
+    #[inline]
+    pub fn try_push(&self, value: Q::Item) -> Result<(), PushError<Q::Item>> {
+        self.queue.try_push(value)?;
+        self.pushed();
+        Ok(())
+    }
+
+    /// Pops without waiting, waking a sleeping pusher on success.
+    #[inline]
+    pub fn try_pop(&self) -> Result<Q::Item, PopError> {
+        let value = self.queue.try_pop()?;
+        self.popped();
+        Ok(value)
+    }
+
+    /// Pushes, waiting as long as the queue is full. Fails only with
+    /// `Closed` (value handed back).
+    pub fn push(&self, value: Q::Item) -> Result<(), PushError<Q::Item>> {
+        self.push_deadline(value, None)
+    }
+
+    /// Pushes, waiting at most `timeout` while the queue is full; `Full`
+    /// (value handed back) when it ran out. A zero timeout is one attempt.
+    pub fn push_timeout(
+        &self,
+        value: Q::Item,
+        timeout: Duration,
+    ) -> Result<(), PushError<Q::Item>> {
+        self.push_deadline(value, deadline_after(timeout))
+    }
+
+    /// Pushes, waiting while the queue is full until `deadline` (`None`:
+    /// forever).
+    pub fn push_deadline(
+        &self,
+        value: Q::Item,
+        deadline: Option<Instant>,
+    ) -> Result<(), PushError<Q::Item>> {
+        let outcome = self
+            .not_full
+            .wait_with(deadline, value, |v| match self.queue.try_push(v) {
+                Err(PushError::Full(v)) => Err(v),
+                done => Ok(done),
+            });
+        match outcome {
+            Ok(Ok(())) => {
+                self.pushed();
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e),
+            Err(v) => Err(PushError::Full(v)),
+        }
+    }
+
+    /// Pops, waiting as long as the queue is empty. Fails only with
+    /// `Closed`, once the queue is closed and drained.
+    pub fn pop(&self) -> Result<Q::Item, PopError> {
+        self.pop_deadline(None)
+    }
+
+    /// Pops, waiting at most `timeout` while the queue is empty; `Empty`
+    /// when it ran out. A zero timeout is one attempt.
+    pub fn pop_timeout(&self, timeout: Duration) -> Result<Q::Item, PopError> {
+        self.pop_deadline(deadline_after(timeout))
+    }
+
+    /// Pops, waiting while the queue is empty until `deadline` (`None`:
+    /// forever).
+    pub fn pop_deadline(&self, deadline: Option<Instant>) -> Result<Q::Item, PopError> {
+        let outcome = self
+            .not_empty
+            .wait_with(deadline, (), |()| match self.queue.try_pop() {
+                Err(PopError::Empty) => Err(()),
+                done => Ok(done),
+            });
+        match outcome {
+            Ok(Ok(value)) => {
+                self.popped();
+                Ok(value)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(()) => Err(PopError::Empty),
+        }
+    }
+
+    /// Closes the queue and wakes every sleeper: poppers drain what is left,
+    /// pushers get `Closed`. True if this call closed it.
+    pub fn close(&self) -> bool {
+        let closed = self.queue.close();
+        // Unconditionally: a racing `close` that lost may return before the
+        // winner's wake-ups, but each caller's own wake-up is complete.
+        self.not_empty.notify_all();
+        self.not_full.notify_all();
+        closed
+    }
+
+    /// Whether the queue has been closed.
+    pub fn is_closed(&self) -> bool {
+        self.queue.is_closed()
+    }
+
+    /// An item arrived: one popper can make progress.
+    #[inline]
+    fn pushed(&self) {
+        self.not_empty.notify_one();
+    }
+
+    /// A slot freed up: one pusher can make progress.
+    #[inline]
+    fn popped(&self) {
+        if Q::BOUNDED {
+            self.not_full.notify_one();
+        }
+    }
+}
+
+/// `now + timeout`, or `None` (wait forever) if that is not representable.
+fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}

@@ -1,0 +1,212 @@
+//! [`Notifier`]: the wake-up primitive of the blocking layer.
+//!
+//! A waiter count, a `Mutex<()>` and a `Condvar`. Waking is free when nobody
+//! sleeps: [`Notifier::notify_one`] is a `SeqCst` fence and one load of the
+//! count, no lock, no syscall. Only when the count is non-zero does the waker
+//! take the lock (to serialise against a waiter that is between its last
+//! check and its `Condvar::wait`) and signal.
+//!
+//! ## Why no lost wake-up (the Dekker argument)
+//!
+//! Let *X* be the state a waiter polls (an item in the queue, a free slot,
+//! the closed bit) and *C* the waiter count `sleepers`.
+//!
+//! ```text
+//! waker                               waiter (holds `lock` throughout)
+//! (1) make X true   (queue op)        (a) C += 1            (Relaxed RMW)
+//! (2) fence(SeqCst)                   (b) fence(SeqCst)
+//! (3) if C == 0 { return }            (c) poll X            (queue op)
+//! (4) lock; unlock; notify            (d) if !X { Condvar::wait (unlocks) }
+//! ```
+//!
+//! The two fences are totally ordered in the single order *S* of `SeqCst`
+//! operations ([atomics.fences] / [atomics.order] p4, C++20):
+//!
+//! - (2) before (b) in *S*: the write of *X* in (1) is sequenced before (2)
+//!   and the read of *X* in (c) after (b), so (c) reads (1) or a later
+//!   value — the waiter sees *X* and does not sleep (if a third thread
+//!   consumed *X* meanwhile, there is nothing to wake it for).
+//! - (b) before (2) in *S*: symmetrically (3) reads (a) or a later value of
+//!   *C*. *C* only changes by RMWs, and this waiter's decrement happens only
+//!   when it leaves, so (3) reads a value that still counts it unless it has
+//!   already left — and then it did not need waking. So (4) runs, and it
+//!   cannot take `lock` before the waiter releases it inside
+//!   `Condvar::wait`: the notification reaches a waiter that is waiting.
+//!
+//! Either the waiter sees *X* or the waker sees the waiter. A waiter stays
+//! counted across its spurious wake-ups and re-checks (it holds `lock`
+//! during every re-check), so the argument covers every round, not only the
+//! first. `docs/orderings.md` (`## wait`) lists which model fails when
+//! either fence is weakened.
+//!
+//! ## Why a `Condvar` and not an intrusive waiter list
+//!
+//! A waiter only reaches the slow path after polling and spinning failed,
+//! i.e. when it is about to make a futex syscall anyway; the uncontended
+//! `Mutex` around it costs two atomics next to that. A `Condvar` is
+//! modelled by loom and shuttle as-is, needs no `unsafe` and no per-waiter
+//! allocation, and its timed wait gives sub-millisecond deadlines. An
+//! intrusive list of parked threads (as in crossbeam's `SyncWaker` or
+//! tokio's `Notify`) would buy FIFO fairness among waiters and targeted
+//! wake-ups of mixed waiter kinds; the blocking queue keeps one `Notifier`
+//! per waiter kind instead, so `notify_one` never wakes the wrong kind.
+//!
+//! ## `notify_one` and departing waiters
+//!
+//! A waiter woken by `notify_one` always polls again before it leaves —
+//! also when its deadline has passed — so a notification is never wasted on
+//! a waiter that times out while the item it announced sits unclaimed: that
+//! waiter takes the item itself.
+
+use crate::sync::{fence, AtomicUsize, Backoff, Condvar, Instant, Mutex, Ordering, MODEL_CHECKING};
+
+/// Polls between the first failure and parking (`Backoff::spin` doubles its
+/// pause each round: about 2^7 pause instructions in all).
+const SPIN_ROUNDS: u32 = 7;
+
+/// A wake-up primitive with a lock-free fast path for the waker: see the
+/// [module docs](self) for the protocol and its proof.
+///
+/// Waiters call [`wait_until`](Self::wait_until) (or
+/// [`wait_with`](Self::wait_with)) with a condition; whoever makes the
+/// condition true calls [`notify_one`](Self::notify_one) or
+/// [`notify_all`](Self::notify_all) *after* making it true.
+#[derive(Debug, Default)]
+pub struct Notifier {
+    /// Waiters between their registration and their departure (see the
+    /// module docs: changed only under `lock`, read by wakers without it).
+    sleepers: AtomicUsize,
+    lock: Mutex<()>,
+    cond: Condvar,
+}
+
+impl Notifier {
+    /// A notifier with no waiters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Wakes one waiter, if any. Call it after making a condition true that
+    /// one waiter can consume (one item, one free slot).
+    #[inline]
+    pub fn notify_one(&self) {
+        if self.has_sleepers() {
+            self.notify_slow(false);
+        }
+    }
+
+    /// Wakes every waiter (e.g. after closing).
+    #[inline]
+    pub fn notify_all(&self) {
+        if self.has_sleepers() {
+            self.notify_slow(true);
+        }
+    }
+
+    /// The waker half of the Dekker protocol: steps (2) and (3).
+    #[inline]
+    fn has_sleepers(&self) -> bool {
+        // (2) SeqCst: orders the caller's write of the condition before the
+        // load of `sleepers` (store-load order, which Release/Acquire do not
+        // give). Weakened, a waker reads a stale 0 while the waiter reads a
+        // stale condition: wait_loom fails with a deadlock.
+        fence(Ordering::SeqCst); // dekker: waker side
+                                 // (3) Relaxed: the fence above does the ordering; the lock taken in
+                                 // `notify_slow` orders everything after.
+        self.sleepers.load(Ordering::Relaxed) != 0
+    }
+
+    #[cold]
+    fn notify_slow(&self, all: bool) {
+        // Taking the lock waits out a waiter that registered but has not yet
+        // released the lock inside `Condvar::wait`. Signalling after the
+        // unlock spares the woken thread from blocking on our lock.
+        drop(self.lock.lock());
+        if all {
+            self.cond.notify_all();
+        } else {
+            self.cond.notify_one();
+        }
+    }
+
+    /// Blocks until `condition()` returns true or `deadline` passes (`None`:
+    /// never). Returns the last result of `condition`; it is always called
+    /// once more after the last wake-up or time-out.
+    pub fn wait_until(
+        &self,
+        deadline: Option<Instant>,
+        mut condition: impl FnMut() -> bool,
+    ) -> bool {
+        self.wait_with(
+            deadline,
+            (),
+            |()| if condition() { Ok(()) } else { Err(()) },
+        )
+        .is_ok()
+    }
+
+    /// Blocks until `poll` completes or `deadline` passes (`None`: never),
+    /// threading a state through the attempts.
+    ///
+    /// `poll(state)` returns `Ok(r)` when done or `Err(state)` to keep
+    /// waiting (this hands a value that could not be pushed back to the
+    /// caller without an `Option` dance). Returns `Ok(r)`, or `Err(state)`
+    /// once the deadline has passed and a last poll failed. `poll` runs
+    /// once without any lock, then under this notifier's lock: it must not
+    /// block and must not wait on this same notifier.
+    pub fn wait_with<S, R>(
+        &self,
+        deadline: Option<Instant>,
+        state: S,
+        mut poll: impl FnMut(S) -> Result<R, S>,
+    ) -> Result<R, S> {
+        let mut state = match poll(state) {
+            Ok(r) => return Ok(r),
+            Err(s) => s,
+        };
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(state);
+        }
+        // A short spin first: a partner thread that is running usually
+        // completes within a microsecond, far below the cost of a park.
+        // (Skipped under the checkers, where it only adds branches.)
+        if !MODEL_CHECKING {
+            let mut backoff = Backoff::new();
+            for _ in 0..SPIN_ROUNDS {
+                backoff.spin();
+                state = match poll(state) {
+                    Ok(r) => return Ok(r),
+                    Err(s) => s,
+                };
+            }
+        }
+        let mut guard = self.lock.lock();
+        // (a) Relaxed RMW: the fence below orders it before the poll; RMWs
+        // keep the count exact however wakers read it.
+        self.sleepers.fetch_add(1, Ordering::Relaxed);
+        // (b) SeqCst: pairs with the waker's fence (module docs). Weakened,
+        // the poll below may miss an item whose waker saw no sleeper.
+        fence(Ordering::SeqCst); // dekker: waiter side
+        let result = loop {
+            state = match poll(state) {
+                Ok(r) => break Ok(r),
+                Err(s) => s,
+            };
+            guard = match deadline {
+                None => self.cond.wait(guard),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        break Err(state);
+                    }
+                    // A timed-out wait still polls once more at the top.
+                    self.cond.wait_timeout(guard, d - now).0
+                }
+            };
+        };
+        // Relaxed: a waker that still sees us only takes a needless lock.
+        self.sleepers.fetch_sub(1, Ordering::Relaxed);
+        drop(guard);
+        result
+    }
+}

@@ -1,0 +1,277 @@
+//! std tests of the blocking layer: timeouts are honoured (lower bounds
+//! only: no test asserts an upper timing bound), sleepers are woken by the
+//! opposite operation and by close, and a 4x4 blocking stress delivers every
+//! item exactly once.
+#![cfg(not(any(feature = "loom", feature = "shuttle")))]
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use xikernel::wait::{Blocking, Notifier, TryQueue};
+use xikernel::{PopError, PushError};
+
+/// A deliberately simple queue: the blocking layer must not depend on the
+/// queue it wraps being lock-free.
+struct MutexQueue<T> {
+    items: Mutex<(VecDeque<T>, bool)>,
+    capacity: usize,
+}
+
+impl<T> MutexQueue<T> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            items: Mutex::new((VecDeque::new(), false)),
+            capacity,
+        }
+    }
+}
+
+impl<T> TryQueue for MutexQueue<T> {
+    type Item = T;
+    const BOUNDED: bool = true;
+
+    fn try_push(&self, value: T) -> Result<(), PushError<T>> {
+        let mut g = self.items.lock().unwrap();
+        if g.1 {
+            Err(PushError::Closed(value))
+        } else if g.0.len() == self.capacity {
+            Err(PushError::Full(value))
+        } else {
+            g.0.push_back(value);
+            Ok(())
+        }
+    }
+
+    fn try_pop(&self) -> Result<T, PopError> {
+        let mut g = self.items.lock().unwrap();
+        match g.0.pop_front() {
+            Some(v) => Ok(v),
+            None if g.1 => Err(PopError::Closed),
+            None => Err(PopError::Empty),
+        }
+    }
+
+    fn close(&self) -> bool {
+        !std::mem::replace(&mut self.items.lock().unwrap().1, true)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.items.lock().unwrap().1
+    }
+}
+
+/// Long enough that a lost wake-up fails the test instead of hanging CI,
+/// never used as an assertion on speed.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn queue(capacity: usize) -> Arc<Blocking<MutexQueue<u64>>> {
+    Arc::new(Blocking::new(MutexQueue::new(capacity)))
+}
+
+#[test]
+fn pop_timeout_waits_at_least_the_timeout() {
+    let q = queue(4);
+    let timeout = Duration::from_millis(50);
+    let start = Instant::now();
+    assert_eq!(q.pop_timeout(timeout), Err(PopError::Empty));
+    assert!(
+        start.elapsed() >= timeout,
+        "returned after {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn fractional_timeouts_are_not_rounded() {
+    // CPython truncates 0.9 s to 0 s; we wait the full 0.15 s.
+    let q = queue(4);
+    let timeout = Duration::from_secs_f64(0.15);
+    let start = Instant::now();
+    assert_eq!(q.pop_timeout(timeout), Err(PopError::Empty));
+    assert!(start.elapsed() >= timeout);
+}
+
+#[test]
+fn push_timeout_on_full_returns_the_value() {
+    let q = queue(1);
+    q.try_push(1).unwrap();
+    let timeout = Duration::from_millis(50);
+    let start = Instant::now();
+    match q.push_timeout(2, timeout) {
+        Err(PushError::Full(v)) => assert_eq!(v, 2),
+        other => panic!("expected Full(2), got {other:?}"),
+    }
+    assert!(start.elapsed() >= timeout);
+    assert_eq!(q.try_pop(), Ok(1));
+}
+
+#[test]
+fn zero_and_huge_timeouts() {
+    let q = queue(1);
+    assert_eq!(q.pop_timeout(Duration::ZERO), Err(PopError::Empty));
+    // Not representable as an Instant: waits without deadline, no panic.
+    q.push_timeout(7, Duration::MAX).unwrap();
+    assert!(q.push_timeout(8, Duration::ZERO).unwrap_err().is_full());
+    assert_eq!(q.pop_timeout(Duration::MAX), Ok(7));
+}
+
+#[test]
+fn sleeping_pop_is_woken_by_push() {
+    let q = queue(1);
+    let q2 = q.clone();
+    let popper = thread::spawn(move || q2.pop_timeout(PATIENCE));
+    thread::sleep(Duration::from_millis(20));
+    q.push(42).unwrap();
+    assert_eq!(popper.join().unwrap(), Ok(42));
+}
+
+#[test]
+fn sleeping_pop_is_woken_by_try_push() {
+    let q = queue(1);
+    let q2 = q.clone();
+    let popper = thread::spawn(move || q2.pop());
+    thread::sleep(Duration::from_millis(20));
+    q.try_push(5).unwrap();
+    assert_eq!(popper.join().unwrap(), Ok(5));
+}
+
+#[test]
+fn sleeping_push_is_woken_by_pop() {
+    let q = queue(1);
+    q.push(1).unwrap();
+    let q2 = q.clone();
+    let pusher = thread::spawn(move || q2.push_timeout(2, PATIENCE).map_err(|e| e.into_inner()));
+    thread::sleep(Duration::from_millis(20));
+    assert_eq!(q.pop(), Ok(1));
+    assert_eq!(pusher.join().unwrap(), Ok(()));
+    assert_eq!(q.try_pop(), Ok(2));
+}
+
+#[test]
+fn close_wakes_every_sleeper() {
+    // Three poppers sleep on an empty queue, two pushers on a full one.
+    let empty = queue(1);
+    let full = queue(1);
+    full.push(0).unwrap();
+    let mut poppers = Vec::new();
+    for _ in 0..3 {
+        let q = empty.clone();
+        poppers.push(thread::spawn(move || q.pop_timeout(PATIENCE)));
+    }
+    let mut pushers = Vec::new();
+    for i in 1..3 {
+        let q = full.clone();
+        pushers.push(thread::spawn(move || q.push_timeout(i, PATIENCE)));
+    }
+    thread::sleep(Duration::from_millis(30));
+    assert!(empty.close());
+    assert!(full.close());
+    assert!(!full.close());
+    for p in poppers {
+        assert_eq!(p.join().unwrap(), Err(PopError::Closed));
+    }
+    for (i, p) in (1..3).zip(pushers) {
+        match p.join().unwrap() {
+            Err(PushError::Closed(v)) => assert_eq!(v, i),
+            other => panic!("expected Closed({i}), got {other:?}"),
+        }
+    }
+    // Pops drain what was queued before close, then see Closed.
+    assert_eq!(full.pop(), Ok(0));
+    assert_eq!(full.pop(), Err(PopError::Closed));
+    assert!(full.is_closed());
+}
+
+#[test]
+fn blocking_stress_4x4_exactly_once() {
+    const PRODUCERS: u64 = 4;
+    const CONSUMERS: usize = 4;
+    let per_producer: u64 = if cfg!(miri) { 20 } else { 20_000 };
+    let q = queue(2);
+    let total = PRODUCERS * per_producer;
+    let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..total).map(|_| AtomicUsize::new(0)).collect());
+
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let q = q.clone();
+            thread::spawn(move || {
+                for i in 0..per_producer {
+                    // Mix the three push flavours.
+                    let v = p * per_producer + i;
+                    match i % 3 {
+                        0 => q.push(v).unwrap(),
+                        1 => q.push_timeout(v, PATIENCE).unwrap(),
+                        _ => {
+                            let mut v = v;
+                            while let Err(e) = q.try_push(v) {
+                                assert!(e.is_full());
+                                v = e.into_inner();
+                                thread::yield_now();
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let consumers: Vec<_> = (0..CONSUMERS)
+        .map(|c| {
+            let (q, seen) = (q.clone(), seen.clone());
+            thread::spawn(move || {
+                let mut last_per_producer = vec![None::<u64>; PRODUCERS as usize];
+                loop {
+                    let r = if c % 2 == 0 {
+                        q.pop()
+                    } else {
+                        q.pop_timeout(PATIENCE)
+                    };
+                    let v = match r {
+                        Ok(v) => v,
+                        Err(e) => {
+                            assert_eq!(e, PopError::Closed);
+                            return;
+                        }
+                    };
+                    seen[v as usize].fetch_add(1, Ordering::Relaxed);
+                    // FIFO per producer as observed by one consumer.
+                    let (p, i) = ((v / per_producer) as usize, v % per_producer);
+                    assert!(last_per_producer[p].map_or(true, |last| last < i));
+                    last_per_producer[p] = Some(i);
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.join().unwrap();
+    }
+    q.close();
+    for c in consumers {
+        c.join().unwrap();
+    }
+    for (v, n) in seen.iter().enumerate() {
+        assert_eq!(
+            n.load(Ordering::Relaxed),
+            1,
+            "item {v} delivered wrong number of times"
+        );
+    }
+}
+
+#[test]
+fn notifier_wait_until_condition() {
+    let n = Arc::new(Notifier::new());
+    let flag = Arc::new(AtomicBool::new(false));
+    assert!(
+        !n.wait_until(Some(Instant::now() + Duration::from_millis(10)), || flag
+            .load(Ordering::Acquire))
+    );
+    let (n2, f2) = (n.clone(), flag.clone());
+    let waiter = thread::spawn(move || n2.wait_until(None, || f2.load(Ordering::Acquire)));
+    thread::sleep(Duration::from_millis(20));
+    flag.store(true, Ordering::Release);
+    n.notify_all();
+    assert!(waiter.join().unwrap());
+}
