@@ -119,23 +119,22 @@ fn zero_and_huge_timeouts() {
 }
 
 #[test]
-fn sleeping_pop_is_woken_by_push() {
-    let q = queue(1);
-    let q2 = q.clone();
-    let popper = thread::spawn(move || q2.pop_timeout(PATIENCE));
-    thread::sleep(Duration::from_millis(20));
-    q.push(42).unwrap();
-    assert_eq!(popper.join().unwrap(), Ok(42));
-}
-
-#[test]
-fn sleeping_pop_is_woken_by_try_push() {
-    let q = queue(1);
-    let q2 = q.clone();
-    let popper = thread::spawn(move || q2.pop());
-    thread::sleep(Duration::from_millis(20));
-    q.try_push(5).unwrap();
-    assert_eq!(popper.join().unwrap(), Ok(5));
+fn sleeping_pop_is_woken_by_push_and_try_push() {
+    for (timed, v) in [(true, 42), (false, 5)] {
+        let q = queue(1);
+        let q2 = q.clone();
+        let popper = thread::spawn(move || {
+            if timed {
+                q2.pop_timeout(PATIENCE)
+            } else {
+                q2.pop()
+            }
+        });
+        thread::sleep(Duration::from_millis(20));
+        // The blocking and the non-blocking push both wake the sleeper.
+        if timed { q.push(v) } else { q.try_push(v) }.unwrap();
+        assert_eq!(popper.join().unwrap(), Ok(v));
+    }
 }
 
 #[test]

@@ -206,31 +206,34 @@ fn close_wakes_parked_push() {
     });
 }
 
-/// Two parked poppers, two pushes: `notify_one` must reach both.
-#[test]
-fn two_pushes_wake_two_parked_pops() {
-    loom_model(|| {
+/// Two parked poppers; `wake` (run by main) must wake both, and each pop
+/// returns `expected`.
+fn two_parked_pops(wake: fn(&Blocking<Tokens>), expected: Result<usize, PopError>) {
+    loom_model(move || {
         let q = Arc::new(Blocking::new(Tokens::default()));
         let a = spawn(&q, |q| q.pop());
         let b = spawn(&q, |q| q.pop());
-        q.push(1).unwrap();
-        q.push(1).unwrap();
-        assert_eq!(a.join().unwrap(), Ok(1));
-        assert_eq!(b.join().unwrap(), Ok(1));
+        wake(&q);
+        assert_eq!(a.join().unwrap(), expected);
+        assert_eq!(b.join().unwrap(), expected);
     });
+}
+
+/// Two pushes, two `notify_one`s: each must reach a different sleeper.
+#[test]
+fn two_pushes_wake_two_parked_pops() {
+    two_parked_pops(|q| (0..2).for_each(|_| q.push(1).unwrap()), Ok(1));
 }
 
 /// Close must wake *every* parked popper (`notify_all`, not `notify_one`).
 #[test]
 fn close_wakes_two_parked_pops() {
-    loom_model(|| {
-        let q = Arc::new(Blocking::new(Tokens::default()));
-        let a = spawn(&q, |q| q.pop());
-        let b = spawn(&q, |q| q.pop());
-        q.close();
-        assert_eq!(a.join().unwrap(), Err(PopError::Closed));
-        assert_eq!(b.join().unwrap(), Err(PopError::Closed));
-    });
+    two_parked_pops(
+        |q| {
+            q.close();
+        },
+        Err(PopError::Closed),
+    );
 }
 
 /// Close must wake *every* parked pusher.
