@@ -40,3 +40,7 @@ pub mod table;
 pub mod xidata;
 
 pub use error::{PopError, PushError};
+
+pub use channel::{ChannelError, ChannelId, ChannelInfo, Channels, End, Received, UnboundOp};
+pub use interp::InterpId;
+pub use table::{Table, TableError};

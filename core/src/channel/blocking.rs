@@ -1,0 +1,125 @@
+//! Blocking send-and-wait and receive (std only).
+//!
+//! Both wait on a channel `Condvar` with the channel lock released and
+//! re-check their condition under the lock after every wake-up (spurious or
+//! not), so a wake-up can be early but never lost. Timeouts are honoured to
+//! the `Duration`'s precision against a monotonic deadline.
+
+use core::time::Duration;
+
+use super::state::{Effects, Outcome};
+use super::{ChannelError, ChannelId, Channels, Received, UnboundOp};
+use crate::interp::InterpId;
+use crate::sync::Instant;
+
+/// When a blocking call gives up.
+#[derive(Clone, Copy, Debug)]
+enum Deadline {
+    Never,
+    At(Instant),
+}
+
+impl Deadline {
+    fn after(timeout: Option<Duration>) -> Self {
+        // A timeout too large for the clock means "never": no panic.
+        match timeout.and_then(|d| Instant::now().checked_add(d)) {
+            Some(at) => Deadline::At(at),
+            None => Deadline::Never,
+        }
+    }
+
+    /// Time left: `None` = unbounded, `Some(ZERO)` = expired.
+    fn remaining(self) -> Option<Duration> {
+        match self {
+            Deadline::Never => None,
+            Deadline::At(at) => Some(at.saturating_duration_since(Instant::now())),
+        }
+    }
+}
+
+fn outcome_result(cid: ChannelId, outcome: Outcome) -> Result<(), ChannelError> {
+    match outcome {
+        Outcome::Received => Ok(()),
+        Outcome::Discarded => Err(ChannelError::HasClosed(cid)),
+    }
+}
+
+impl<T> Channels<T> {
+    /// Sends `item` and blocks until a receiver has taken **this** item.
+    ///
+    /// * `timeout` (`None` = forever): on expiry the item is withdrawn and
+    ///   released and the call fails with `Timeout`, unless it was received
+    ///   in the meantime (then the send succeeded). `Some(ZERO)` withdraws at
+    ///   once unless a receiver was faster.
+    /// * If the item is discarded (forced close, release of the last end,
+    ///   destroy) the call fails with `HasClosed` ("channel N has closed").
+    pub fn send_wait(
+        &self,
+        interp: InterpId,
+        cid: ChannelId,
+        item: T,
+        unbound: UnboundOp,
+        timeout: Option<Duration>,
+    ) -> Result<(), ChannelError> {
+        let deadline = Deadline::after(timeout);
+        let chan = self.lookup(cid)?;
+        let mut st = chan.state.lock();
+        let mut fx = Effects::new();
+        let id = match st.send(cid, interp, item, unbound, true, &mut fx) {
+            Ok(id) => id,
+            Err(e) => {
+                chan.finish(st, fx);
+                return Err(e);
+            }
+        };
+        // A successful send only asks to wake one receiver.
+        chan.items_cv.notify_one();
+        loop {
+            if let Some(outcome) = st.take_outcome(id) {
+                drop(st);
+                return outcome_result(cid, outcome);
+            }
+            match deadline.remaining() {
+                Some(Duration::ZERO) => {
+                    let mut fx = Effects::new();
+                    let r = match st.withdraw(id, &mut fx) {
+                        Some(outcome) => outcome_result(cid, outcome),
+                        None => Err(ChannelError::Timeout),
+                    };
+                    chan.finish(st, fx);
+                    return r;
+                }
+                Some(left) => st = st.wait_timeout(&chan.taken_cv, left).0,
+                None => st = st.wait(&chan.taken_cv),
+            }
+        }
+    }
+
+    /// Receives, blocking until an item arrives, the channel closes or is
+    /// destroyed, or `timeout` (`None` = forever) expires (`Timeout`).
+    pub fn recv_wait(
+        &self,
+        interp: InterpId,
+        cid: ChannelId,
+        timeout: Option<Duration>,
+    ) -> Result<Received<T>, ChannelError> {
+        let deadline = Deadline::after(timeout);
+        let chan = self.lookup(cid)?;
+        let mut st = chan.state.lock();
+        loop {
+            let mut fx = Effects::new();
+            match st.recv(cid, interp, &mut fx) {
+                Err(ChannelError::Empty(_)) => {}
+                r => {
+                    chan.finish(st, fx);
+                    return r;
+                }
+            }
+            match deadline.remaining() {
+                Some(Duration::ZERO) => return Err(ChannelError::Timeout),
+                Some(left) => st = st.wait_timeout(&chan.items_cv, left).0,
+                None => st = st.wait(&chan.items_cv),
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Shared by the channel test files (`#[path]`-included): items whose
+//! release is observable.
+#![allow(dead_code)]
+#![cfg(not(any(feature = "loom", feature = "shuttle")))]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use xikernel::channel::{ChannelError, Received, UnboundOp};
+use xikernel::lockorder;
+
+/// Records every item created and how many times each was dropped.
+#[derive(Default, Debug)]
+pub struct Ledger {
+    inner: Mutex<(u64, BTreeMap<u64, usize>)>,
+}
+
+/// An item: a tag for assertions plus a unique id for the ledger.
+#[derive(Debug)]
+pub struct Tracked {
+    pub tag: &'static str,
+    pub id: u64,
+    ledger: Arc<Ledger>,
+}
+
+impl Ledger {
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    pub fn item(self: &Arc<Self>, tag: &'static str) -> Tracked {
+        let mut g = self.inner.lock().unwrap();
+        let id = g.0;
+        g.0 += 1;
+        g.1.insert(id, 0);
+        Tracked {
+            tag,
+            id,
+            ledger: self.clone(),
+        }
+    }
+
+    /// Number of items dropped so far.
+    pub fn dropped(&self) -> usize {
+        self.inner.lock().unwrap().1.values().filter(|&&n| n > 0).count()
+    }
+
+    /// Number of items created and not dropped yet.
+    pub fn live(&self) -> usize {
+        self.inner.lock().unwrap().1.values().filter(|&&n| n == 0).count()
+    }
+
+    /// Every item ever created was dropped exactly once.
+    pub fn assert_all_released_once(&self) {
+        let g = self.inner.lock().unwrap();
+        for (id, &n) in &g.1 {
+            assert_eq!(n, 1, "item {id} dropped {n} times");
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        // Item drops are caller code: never under a kernel lock.
+        assert_eq!(lockorder::held_locks(), 0, "item dropped under a kernel lock");
+        *self.ledger.inner.lock().unwrap().1.get_mut(&self.id).unwrap() += 1;
+    }
+}
+
+/// What a receive produced, without the item's identity.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Got {
+    Item(&'static str),
+    Unbound(UnboundOp),
+}
+
+pub fn got(r: Result<Received<Tracked>, ChannelError>) -> Result<Got, ChannelError> {
+    r.map(|r| match r {
+        Received::Item(t) => Got::Item(t.tag),
+        Received::Unbound(op) => Got::Unbound(op),
+    })
+}
