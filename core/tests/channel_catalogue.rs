@@ -29,11 +29,24 @@ fn fresh() -> (Channels<Tracked>, Arc<Ledger>) {
 }
 
 /// Sends `tag` from `who` without waiting.
-fn send(ch: &Channels<Tracked>, l: &Arc<Ledger>, who: InterpId, cid: ChannelId, tag: &'static str) -> Result<(), ChannelError> {
+fn send(
+    ch: &Channels<Tracked>,
+    l: &Arc<Ledger>,
+    who: InterpId,
+    cid: ChannelId,
+    tag: &'static str,
+) -> Result<(), ChannelError> {
     ch.send(who, cid, l.item(tag), Replace)
 }
 
-fn send_op(ch: &Channels<Tracked>, l: &Arc<Ledger>, who: InterpId, cid: ChannelId, tag: &'static str, op: UnboundOp) {
+fn send_op(
+    ch: &Channels<Tracked>,
+    l: &Arc<Ledger>,
+    who: InterpId,
+    cid: ChannelId,
+    tag: &'static str,
+    op: UnboundOp,
+) {
     ch.send(who, cid, l.item(tag), op).unwrap();
 }
 
@@ -102,7 +115,10 @@ fn c41_send_recv_different_threads() {
 fn c42_recv_nowait_with_default() {
     let (ch, l) = fresh();
     let cid = ch.create(Replace).unwrap();
-    assert_eq!(got(ch.recv_or(MAIN, cid, l.item("default"))), Ok(Got::Item("default")));
+    assert_eq!(
+        got(ch.recv_or(MAIN, cid, l.item("default"))),
+        Ok(Got::Item("default"))
+    );
 }
 
 #[test]
@@ -111,7 +127,10 @@ fn c43_recv_timeout() {
     let cid = ch.create(Replace).unwrap();
     // Fractional timeouts are honoured (CPython truncates to whole seconds).
     let t = std::time::Instant::now();
-    assert_eq!(got(ch.recv_wait(MAIN, cid, Some(Duration::from_millis(50)))), Err(Timeout));
+    assert_eq!(
+        got(ch.recv_wait(MAIN, cid, Some(Duration::from_millis(50)))),
+        Err(Timeout)
+    );
     assert!(t.elapsed() >= Duration::from_millis(50));
     assert_eq!(Timeout.class(), ErrorClass::TimeoutError);
 }
@@ -123,7 +142,10 @@ fn c44_ops_on_nonexistent_channel() {
     assert_eq!(recv(&ch, MAIN, cid), Err(NotFound(cid)));
     assert_eq!(got(ch.recv_or(MAIN, cid, l.item("d"))), Err(NotFound(cid)));
     assert_eq!(send(&ch, &l, MAIN, cid, "spam"), Err(NotFound(cid)));
-    assert_eq!(ch.send_wait(MAIN, cid, l.item("spam"), Replace, None), Err(NotFound(cid)));
+    assert_eq!(
+        ch.send_wait(MAIN, cid, l.item("spam"), Replace, None),
+        Err(NotFound(cid))
+    );
     assert_eq!(NotFound(cid).to_string(), "channel 1000000 not found");
     l.assert_all_released_once();
 }
@@ -210,7 +232,13 @@ fn c50_send_cleared_with_subinterpreter_remove() {
 fn c51_send_cleared_with_subinterpreter_mixed() {
     let (ch, l) = fresh();
     let cid = associated_channel(&ch, &l);
-    for (tag, op) in [("1", Replace), ("2", UError), ("3", Replace), ("4", Remove), ("5", Replace)] {
+    for (tag, op) in [
+        ("1", Replace),
+        ("2", UError),
+        ("3", Replace),
+        ("4", Remove),
+        ("5", Replace),
+    ] {
         send_op(&ch, &l, I1, cid, tag, op);
     }
     assert_eq!(ch.get_count(cid), Ok(5));
@@ -277,8 +305,14 @@ fn c54_end_resolution() {
 #[test]
 fn c58_missing_channel_not_found() {
     let (ch, _) = fresh();
-    assert_eq!(ch.get_info(MAIN, ChannelId(10)), Err(NotFound(ChannelId(10))));
-    assert_eq!(NotFound(ChannelId(10)).class(), ErrorClass::ChannelNotFoundError);
+    assert_eq!(
+        ch.get_info(MAIN, ChannelId(10)),
+        Err(NotFound(ChannelId(10)))
+    );
+    assert_eq!(
+        NotFound(ChannelId(10)).class(),
+        ErrorClass::ChannelNotFoundError
+    );
 }
 
 #[test]
@@ -395,7 +429,10 @@ fn c70_send_recv_same_and_different_interpreters() {
     assert_eq!(recv(&ch, I2, cid), Ok(Got::Item("cross")));
     // cross-interpreter + cross-thread with a blocking send
     thread::scope(|s| {
-        s.spawn(|| ch.send_wait(I1, cid, l.item("thread"), Replace, None).unwrap());
+        s.spawn(|| {
+            ch.send_wait(I1, cid, l.item("thread"), Replace, None)
+                .unwrap()
+        });
         assert_eq!(got(ch.recv_wait(MAIN, cid, None)), Ok(Got::Item("thread")));
     });
     l.assert_all_released_once();
@@ -404,11 +441,17 @@ fn c70_send_recv_same_and_different_interpreters() {
 #[test]
 fn c71_send_recv_errors_and_defaults() {
     let (ch, l) = fresh();
-    assert_eq!(send(&ch, &l, MAIN, ChannelId(10), "x"), Err(NotFound(ChannelId(10))));
+    assert_eq!(
+        send(&ch, &l, MAIN, ChannelId(10), "x"),
+        Err(NotFound(ChannelId(10)))
+    );
     let cid = ch.create(Replace).unwrap();
     assert_eq!(recv(&ch, MAIN, cid), Err(Empty(cid)));
     send(&ch, &l, MAIN, cid, "spam").unwrap();
-    assert_eq!(got(ch.recv_or(MAIN, cid, l.item("d"))), Ok(Got::Item("spam")));
+    assert_eq!(
+        got(ch.recv_or(MAIN, cid, l.item("d"))),
+        Ok(Got::Item("spam"))
+    );
     assert_eq!(got(ch.recv_or(MAIN, cid, l.item("d"))), Ok(Got::Item("d")));
 }
 
@@ -433,7 +476,10 @@ fn c73_sender_destroyed_main_also_sent() {
     ch.clear_interpreter(I1);
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Unbound(Replace)));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Item("eggs")));
-    assert_eq!(recv(&ch, MAIN, cid).unwrap_err().to_string(), "channel 0 is empty");
+    assert_eq!(
+        recv(&ch, MAIN, cid).unwrap_err().to_string(),
+        "channel 0 is empty"
+    );
 }
 
 #[test]
@@ -455,17 +501,32 @@ fn c75_blocking_send_returns_once_received() {
 fn c76_blocking_send_timeout_withdraws() {
     let (ch, l) = fresh();
     let cid = ch.create(Replace).unwrap();
-    let r = ch.send_wait(MAIN, cid, l.item("spam"), Replace, Some(Duration::from_millis(100)));
+    let r = ch.send_wait(
+        MAIN,
+        cid,
+        l.item("spam"),
+        Replace,
+        Some(Duration::from_millis(100)),
+    );
     assert_eq!(r, Err(Timeout));
     assert_eq!(r.unwrap_err().to_string(), "timed out");
     assert_eq!(recv(&ch, MAIN, cid), Err(Empty(cid)), "item withdrawn");
     assert_eq!(l.live(), 0, "withdrawn item released");
     // timeout 0 with a blocking send: immediate TimeoutError
-    assert_eq!(ch.send_wait(MAIN, cid, l.item("zero"), Replace, Some(Duration::ZERO)), Err(Timeout));
+    assert_eq!(
+        ch.send_wait(MAIN, cid, l.item("zero"), Replace, Some(Duration::ZERO)),
+        Err(Timeout)
+    );
     // with a receiver: success
     thread::scope(|s| {
         s.spawn(|| ch.recv_wait(I1, cid, None).map(drop).unwrap());
-        let r = ch.send_wait(MAIN, cid, l.item("eggs"), Replace, Some(Duration::from_secs(60)));
+        let r = ch.send_wait(
+            MAIN,
+            cid,
+            l.item("eggs"),
+            Replace,
+            Some(Duration::from_secs(60)),
+        );
         assert_eq!(r, Ok(()));
     });
     l.assert_all_released_once();
@@ -503,7 +564,11 @@ fn c78_close_after_use_seen_everywhere() {
         assert_eq!(send(&ch, &l, other, cid, "x"), Err(Closed(cid)));
         assert_eq!(recv(&ch, other, cid), Err(Closed(cid)));
     }
-    assert_eq!(ch.close(cid, End::Both, false), Err(Closed(cid)), "closing twice");
+    assert_eq!(
+        ch.close(cid, End::Both, false),
+        Err(Closed(cid)),
+        "closing twice"
+    );
     l.assert_all_released_once();
 }
 
@@ -514,7 +579,8 @@ fn c79_close_empty_any_combination() {
         let cid = ch.create(Replace).unwrap();
         send(&ch, &l, MAIN, cid, "spam").unwrap();
         recv(&ch, MAIN, cid).unwrap();
-        ch.close(cid, End::from_flags(send_f, recv_f), false).unwrap();
+        ch.close(cid, End::from_flags(send_f, recv_f), false)
+            .unwrap();
         assert_closed(&ch, &l, cid);
     }
 }
@@ -532,7 +598,10 @@ fn c80_close_with_pending_items() {
     let cid = setup(&ch);
     let err = ch.close(cid, End::Both, false).unwrap_err();
     assert_eq!(err, NotEmpty(cid));
-    assert_eq!(err.to_string(), format!("channel {cid} may not be closed if not empty (try force=True)"));
+    assert_eq!(
+        err.to_string(),
+        format!("channel {cid} may not be closed if not empty (try force=True)")
+    );
     send(&ch, &l, MAIN, cid, "eggs").unwrap();
     assert_eq!(ch.get_count(cid), Ok(3));
     // close(recv) -> NotEmpty, succeeds after draining
@@ -553,7 +622,10 @@ fn c80_close_with_pending_items() {
     assert_eq!(recv(&ch, MAIN, cid), Err(Closed(cid)));
     // close(send, recv) -> NotEmpty
     let cid = setup(&ch);
-    assert_eq!(ch.close(cid, End::from_flags(true, true), false), Err(NotEmpty(cid)));
+    assert_eq!(
+        ch.close(cid, End::from_flags(true, true), false),
+        Err(NotEmpty(cid))
+    );
     drop(ch);
     l.assert_all_released_once();
 }
@@ -619,7 +691,10 @@ fn c84_force_close_after_sends_and_one_recv() {
 #[test]
 fn c85_list_interpreters_errors() {
     let (ch, _) = fresh();
-    assert_eq!(ch.list_interpreters(ChannelId(1000), true), Err(NotFound(ChannelId(1000))));
+    assert_eq!(
+        ch.list_interpreters(ChannelId(1000), true),
+        Err(NotFound(ChannelId(1000)))
+    );
     let cid = ch.create(Replace).unwrap();
     ch.close(cid, End::Both, false).unwrap();
     assert_eq!(ch.list_interpreters(cid, false), Err(Closed(cid)));
@@ -652,7 +727,8 @@ fn c88_release_no_kwargs_is_both() {
     let cid = ch.create(Replace).unwrap();
     send(&ch, &l, MAIN, cid, "spam").unwrap();
     recv(&ch, MAIN, cid).unwrap();
-    ch.release(MAIN, cid, End::from_flags(false, false)).unwrap();
+    ch.release(MAIN, cid, End::from_flags(false, false))
+        .unwrap();
     assert_closed(&ch, &l, cid);
 }
 

@@ -42,12 +42,24 @@ impl Ledger {
 
     /// Number of items dropped so far.
     pub fn dropped(&self) -> usize {
-        self.inner.lock().unwrap().1.values().filter(|&&n| n > 0).count()
+        self.inner
+            .lock()
+            .unwrap()
+            .1
+            .values()
+            .filter(|&&n| n > 0)
+            .count()
     }
 
     /// Number of items created and not dropped yet.
     pub fn live(&self) -> usize {
-        self.inner.lock().unwrap().1.values().filter(|&&n| n == 0).count()
+        self.inner
+            .lock()
+            .unwrap()
+            .1
+            .values()
+            .filter(|&&n| n == 0)
+            .count()
     }
 
     /// Every item ever created was dropped exactly once.
@@ -62,8 +74,19 @@ impl Ledger {
 impl Drop for Tracked {
     fn drop(&mut self) {
         // Item drops are caller code: never under a kernel lock.
-        assert_eq!(lockorder::held_locks(), 0, "item dropped under a kernel lock");
-        *self.ledger.inner.lock().unwrap().1.get_mut(&self.id).unwrap() += 1;
+        assert_eq!(
+            lockorder::held_locks(),
+            0,
+            "item dropped under a kernel lock"
+        );
+        *self
+            .ledger
+            .inner
+            .lock()
+            .unwrap()
+            .1
+            .get_mut(&self.id)
+            .unwrap() += 1;
     }
 }
 

@@ -8,7 +8,11 @@ mod common;
 use std::thread;
 
 use common::{got, Got, Ledger, Tracked};
-use xikernel::channel::{ChannelError::*, Channels, End, UnboundOp, UnboundOp::{Remove, Replace}};
+use xikernel::channel::{
+    ChannelError::*,
+    Channels, End, UnboundOp,
+    UnboundOp::{Remove, Replace},
+};
 use xikernel::interp::{InterpId, MAIN};
 
 const I1: InterpId = InterpId(1);
@@ -26,7 +30,10 @@ fn releasing_the_same_end_twice_is_idempotent() {
     ch.release(I1, cid, End::Send).unwrap();
     ch.release(I1, cid, End::Send).unwrap();
     ch.release(I1, cid, End::Both).unwrap();
-    assert!(ch.get_info(MAIN, cid).unwrap().open, "I2's recv end is still open");
+    assert!(
+        ch.get_info(MAIN, cid).unwrap().open,
+        "I2's recv end is still open"
+    );
     ch.release(I2, cid, End::Recv).unwrap();
     let info = ch.get_info(MAIN, cid).unwrap();
     assert!(info.closed && !info.open, "no open end left: closed");
@@ -72,7 +79,10 @@ fn readers_race_with_close_and_destroy() {
             for _ in 0..10 {
                 match ch.get_info(MAIN, cid) {
                     Ok(i) => {
-                        assert_eq!(u8::from(i.open) + u8::from(i.closing) + u8::from(i.closed), 1);
+                        assert_eq!(
+                            u8::from(i.open) + u8::from(i.closing) + u8::from(i.closed),
+                            1
+                        );
                         assert!(!i.closed || i.count == 0);
                         assert!(!i.closing || i.count > 0);
                     }

@@ -30,7 +30,10 @@ fn table_then_entry_is_legal() {
 }
 
 #[test]
-#[cfg_attr(not(debug_assertions), ignore = "the checker exists in debug builds only")]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the checker exists in debug builds only"
+)]
 #[should_panic(expected = "lock order violation")]
 fn table_while_holding_entry_panics() {
     let table = OrderedMutex::new(Rank::TABLE, ());
@@ -40,7 +43,10 @@ fn table_while_holding_entry_panics() {
 }
 
 #[test]
-#[cfg_attr(not(debug_assertions), ignore = "the checker exists in debug builds only")]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the checker exists in debug builds only"
+)]
 #[should_panic(expected = "lock order violation")]
 fn two_entry_locks_panic() {
     let a = OrderedMutex::new(Rank::ENTRY, ());
@@ -50,7 +56,10 @@ fn two_entry_locks_panic() {
 }
 
 #[test]
-#[cfg_attr(not(debug_assertions), ignore = "the checker exists in debug builds only")]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the checker exists in debug builds only"
+)]
 #[should_panic(expected = "lock order violation")]
 fn relocking_the_same_lock_panics_instead_of_deadlocking() {
     let a = OrderedMutex::new(Rank::ENTRY, ());
@@ -84,7 +93,9 @@ fn item_drops_may_reenter_the_registry() {
     chans.send(MAIN, cid, item(), UnboundOp::Replace).unwrap();
     chans.send(MAIN, cid, item(), UnboundOp::Replace).unwrap();
     chans.close(cid, End::Both, true).unwrap(); // releases both
-    chans.send(MAIN, cid, item(), UnboundOp::Replace).unwrap_err(); // rejected item
+    chans
+        .send(MAIN, cid, item(), UnboundOp::Replace)
+        .unwrap_err(); // rejected item
     let cid = chans.create(UnboundOp::Replace).unwrap();
     chans.send(MAIN, cid, item(), UnboundOp::Replace).unwrap();
     chans.destroy(cid).unwrap();
@@ -96,7 +107,9 @@ fn every_channel_operation_releases_its_locks() {
     let chans = Channels::new();
     let l = Ledger::new();
     let cid = chans.create(UnboundOp::Replace).unwrap();
-    chans.send(MAIN, cid, l.item("a"), UnboundOp::Replace).unwrap();
+    chans
+        .send(MAIN, cid, l.item("a"), UnboundOp::Replace)
+        .unwrap();
     let _ = chans.get_info(MAIN, cid);
     let _ = chans.list_interpreters(cid, true);
     let _ = chans.recv(MAIN, cid);

@@ -63,9 +63,9 @@ impl ChannelError {
     pub fn class(&self) -> ErrorClass {
         match self {
             ChannelError::NotFound(_) => ErrorClass::ChannelNotFoundError,
-            ChannelError::Closed(_) | ChannelError::AlreadyClosed(_) | ChannelError::HasClosed(_) => {
-                ErrorClass::ChannelClosedError
-            }
+            ChannelError::Closed(_)
+            | ChannelError::AlreadyClosed(_)
+            | ChannelError::HasClosed(_) => ErrorClass::ChannelClosedError,
             ChannelError::Empty(_) => ErrorClass::ChannelEmptyError,
             ChannelError::NotEmpty(_) => ErrorClass::ChannelNotEmptyError,
             ChannelError::IdsExhausted => ErrorClass::ChannelError,
@@ -83,7 +83,10 @@ impl fmt::Display for ChannelError {
             ChannelError::HasClosed(c) => write!(f, "channel {c} has closed"),
             ChannelError::Empty(c) => write!(f, "channel {c} is empty"),
             ChannelError::NotEmpty(c) => {
-                write!(f, "channel {c} may not be closed if not empty (try force=True)")
+                write!(
+                    f,
+                    "channel {c} may not be closed if not empty (try force=True)"
+                )
             }
             ChannelError::IdsExhausted => f.write_str("failed to get a channel ID"),
             ChannelError::Timeout => f.write_str("timed out"),

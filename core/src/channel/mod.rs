@@ -33,14 +33,14 @@ use core::fmt;
 pub use ends::ChannelInfo;
 pub use error::{ChannelError, ErrorClass, UnboundOp, UnsupportedUnboundOp};
 
-use self::state::{Effects, State};
 #[cfg(feature = "std")]
 use self::state::Wake;
+use self::state::{Effects, State};
 use crate::interp::InterpId;
 use crate::lockorder::{OrderedGuard, OrderedMutex, Rank};
+use crate::sync::Arc;
 #[cfg(feature = "std")]
 use crate::sync::Condvar;
-use crate::sync::Arc;
 use crate::table::Table;
 
 /// A channel id: `u64`, from 0, monotonic, never reused.
@@ -137,7 +137,9 @@ pub struct Channels<T> {
 
 impl<T> fmt::Debug for Channels<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Channels").field("table", &self.table).finish()
+        f.debug_struct("Channels")
+            .field("table", &self.table)
+            .finish()
     }
 }
 
@@ -192,7 +194,10 @@ impl<T> Channels<T> {
     /// released, blocked senders fail with "has closed", blocked receivers
     /// and later calls with `NotFound`.
     pub fn destroy(&self, cid: ChannelId) -> Result<(), ChannelError> {
-        let chan = self.table.remove(cid.0).ok_or(ChannelError::NotFound(cid))?;
+        let chan = self
+            .table
+            .remove(cid.0)
+            .ok_or(ChannelError::NotFound(cid))?;
         let mut st = chan.state.lock();
         let mut fx = Effects::new();
         st.kill(&mut fx);

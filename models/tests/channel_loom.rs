@@ -1,0 +1,185 @@
+#![cfg(feature = "loom")]
+//! Small exhaustive models of the channel registry (loom, preemption bound
+//! from `LOOM_MAX_PREEMPTIONS`, default 2).
+//!
+//! Timed waits never time out under loom, so every blocking call here is
+//! untimed and must be ended by a delivery, a close or a destroy: a lost
+//! wake-up shows up as a deadlock report. Items count their drops; every
+//! model ends by checking that each item was released exactly once.
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+
+use loom::thread;
+use xikernel::channel::{ChannelError, ChannelId, Channels, End, Received, UnboundOp};
+use xikernel::interp::{InterpId, MAIN};
+use xikernel_models::loom_model;
+
+const I1: InterpId = InterpId(1);
+const I2: InterpId = InterpId(2);
+const OP: UnboundOp = UnboundOp::Replace;
+
+/// An item that counts its drops.
+struct Item(Arc<AtomicUsize>);
+
+impl Drop for Item {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn setup() -> (Arc<Channels<Item>>, ChannelId, Arc<AtomicUsize>) {
+    let chans = Arc::new(Channels::new());
+    let cid = chans.create(OP).unwrap();
+    (chans, cid, Arc::new(AtomicUsize::new(0)))
+}
+
+/// destroy races a send and a non-blocking recv on the same channel.
+#[test]
+fn destroy_races_send_and_recv() {
+    loom_model(|| {
+        let (chans, cid, drops) = setup();
+        let s = {
+            let (c, d) = (chans.clone(), drops.clone());
+            thread::spawn(move || c.send(I1, cid, Item(d), OP))
+        };
+        let r = {
+            let c = chans.clone();
+            thread::spawn(move || c.recv(I2, cid).map(|r| matches!(r, Received::Item(_))))
+        };
+        assert_eq!(chans.destroy(cid), Ok(()));
+        let sent = s.join().unwrap();
+        let got = r.join().unwrap();
+        assert!(
+            matches!(sent, Ok(()) | Err(ChannelError::NotFound(_))),
+            "{sent:?}"
+        );
+        match got {
+            Ok(true) => assert_eq!(sent, Ok(())),
+            Ok(false) => unreachable!("no unbound items here"),
+            Err(e) => assert!(matches!(
+                e,
+                ChannelError::Empty(_) | ChannelError::NotFound(_)
+            )),
+        }
+        assert_eq!(chans.destroy(cid), Err(ChannelError::NotFound(cid)));
+        assert!(chans.list_all().is_empty());
+        assert_eq!(drops.load(SeqCst), 1, "released exactly once");
+    });
+}
+
+/// An unforced close of the send end races a send and a recv: the channel
+/// is either closed at once, or closing until the item is drained.
+#[test]
+fn close_races_send_and_recv() {
+    loom_model(|| {
+        let (chans, cid, drops) = setup();
+        let s = {
+            let (c, d) = (chans.clone(), drops.clone());
+            thread::spawn(move || c.send(I1, cid, Item(d), OP))
+        };
+        let r = {
+            let c = chans.clone();
+            thread::spawn(move || c.recv(I2, cid).map(drop))
+        };
+        let closed = chans.close(cid, End::Send, false);
+        let sent = s.join().unwrap();
+        let got = r.join().unwrap();
+        assert_eq!(closed, Ok(()));
+        assert!(matches!(sent, Ok(()) | Err(ChannelError::Closed(_))));
+        if got.is_ok() {
+            assert_eq!(sent, Ok(()));
+        }
+        let info = chans.get_info(MAIN, cid).unwrap();
+        // Closed unless the item is still queued (closing).
+        let queued = sent.is_ok() && got.is_err();
+        assert_eq!(info.closing, queued);
+        assert_eq!(info.closed, !queued);
+        drop(chans);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// A forced close races a blocked receiver and a blocked send-and-wait on
+/// the same channel: every waiter wakes with a consistent result.
+#[test]
+fn force_close_wakes_blocked_recv_and_send_wait() {
+    loom_model(|| {
+        let (chans, cid, drops) = setup();
+        let r = {
+            let c = chans.clone();
+            thread::spawn(move || c.recv_wait(I2, cid, None).map(drop))
+        };
+        let s = {
+            let (c, d) = (chans.clone(), drops.clone());
+            thread::spawn(move || c.send_wait(I1, cid, Item(d), OP, None))
+        };
+        assert_eq!(chans.close(cid, End::Both, true), Ok(()));
+        let got = r.join().unwrap();
+        let sent = s.join().unwrap();
+        match got {
+            Ok(()) => assert_eq!(sent, Ok(()), "received => the sender succeeded"),
+            Err(e) => {
+                assert_eq!(e, ChannelError::Closed(cid));
+                // Discarded while waiting, or refused because already closed.
+                assert!(
+                    matches!(
+                        sent,
+                        Err(ChannelError::HasClosed(_) | ChannelError::Closed(_))
+                    ),
+                    "{sent:?}"
+                );
+            }
+        }
+        assert_eq!(drops.load(SeqCst), 1, "released exactly once");
+    });
+}
+
+/// A forced close with one queued item and a parked blocking sender behind
+/// it: both items are released once, the sender fails with "has closed".
+#[test]
+fn force_close_releases_queued_items_once() {
+    loom_model(|| {
+        let (chans, cid, drops) = setup();
+        chans.send(MAIN, cid, Item(drops.clone()), OP).unwrap();
+        let s = {
+            let (c, d) = (chans.clone(), drops.clone());
+            thread::spawn(move || c.send_wait(I1, cid, Item(d), OP, None))
+        };
+        assert_eq!(chans.close(cid, End::Both, true), Ok(()));
+        let sent = s.join().unwrap();
+        assert!(matches!(
+            sent,
+            Err(ChannelError::HasClosed(_) | ChannelError::Closed(_))
+        ));
+        assert_eq!(drops.load(SeqCst), 2);
+    });
+}
+
+/// Two threads each work on two channels in opposite orders while a third
+/// walks every channel (clear_interpreter holds the table lock only for the
+/// snapshot). Loom reports any deadlock.
+#[test]
+fn opposite_orders_on_two_channels_do_not_deadlock() {
+    loom_model(|| {
+        let chans: Arc<Channels<Item>> = Arc::new(Channels::new());
+        let a = chans.create(OP).unwrap();
+        let b = chans.create(OP).unwrap();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let spawn = |first: ChannelId, second: ChannelId| {
+            let (c, d) = (chans.clone(), drops.clone());
+            thread::spawn(move || {
+                c.send(I1, first, Item(d.clone()), OP).unwrap();
+                let _ = c.recv(I2, second);
+                let _ = c.close(first, End::Both, true);
+            })
+        };
+        let t1 = spawn(a, b);
+        let t2 = spawn(b, a);
+        chans.clear_interpreter(InterpId(9));
+        t1.join().unwrap();
+        t2.join().unwrap();
+        drop(chans);
+        assert_eq!(drops.load(SeqCst), 2);
+    });
+}
