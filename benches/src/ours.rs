@@ -1,0 +1,45 @@
+//! Our queues as [`SharedQueue`]s.
+
+use crate::queues::SharedQueue;
+
+/// xikernel's bounded ring.
+pub type OurRing = xikernel::ring::Ring<u64>;
+/// xikernel's unbounded list.
+pub type OurList = xikernel::list::List<u64>;
+
+impl SharedQueue for OurRing {
+    const NAME: &'static str = "xikernel_ring";
+    fn bounded(cap: usize) -> Option<Self> {
+        Self::try_new(cap)
+    }
+    fn unbounded() -> Option<Self> {
+        None
+    }
+    #[inline]
+    fn push(&self, v: u64) -> Result<(), u64> {
+        self.try_push(v).map_err(|e| e.into_inner())
+    }
+    #[inline]
+    fn pop(&self) -> Option<u64> {
+        self.try_pop().ok()
+    }
+}
+
+impl SharedQueue for OurList {
+    const NAME: &'static str = "xikernel_list";
+    fn bounded(_: usize) -> Option<Self> {
+        None
+    }
+    fn unbounded() -> Option<Self> {
+        Some(Self::new())
+    }
+    #[inline]
+    fn push(&self, v: u64) -> Result<(), u64> {
+        self.try_push(v).map_err(|e| e.into_inner())
+    }
+    #[inline]
+    fn pop(&self) -> Option<u64> {
+        self.try_pop().ok()
+    }
+}
+
