@@ -19,4 +19,5 @@ pub mod config;
 #[cfg(any(xikernel_ring, xikernel_list))]
 pub mod ours;
 pub mod queues;
+pub mod report;
 pub mod run;
