@@ -15,6 +15,7 @@
 //!   ~15 minutes here, while `cargo bench -p xikernel-benches -- --test`
 //!   runs each bench once.
 
+pub mod blocking;
 pub mod codec;
 pub mod config;
 #[cfg(any(xikernel_ring, xikernel_list))]
