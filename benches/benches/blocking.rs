@@ -3,7 +3,9 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use std::time::Duration;
-use xikernel_benches::blocking::{wakeup_latency, BlockingFlavor, CrossbeamBlocking, FlumeBlocking, StdBlocking};
+use xikernel_benches::blocking::{
+    wakeup_latency, BlockingFlavor, CrossbeamBlocking, FlumeBlocking, StdBlocking,
+};
 use xikernel_benches::config::criterion;
 
 fn one<F: BlockingFlavor>(g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {

@@ -13,9 +13,13 @@ use xikernel::xidata::{self, DecodeOptions, Events, Value};
 use xikernel_benches::codec::{cases, Case, PValue};
 use xikernel_benches::config::criterion;
 
-fn quick<'a>(c: &'a mut Criterion, name: String) -> BenchmarkGroup<'a, criterion::measurement::WallTime> {
+fn quick<'a>(
+    c: &'a mut Criterion,
+    name: String,
+) -> BenchmarkGroup<'a, criterion::measurement::WallTime> {
     let mut g = c.benchmark_group(name);
-    g.warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_millis(1000));
+    g.warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1000));
     g
 }
 
@@ -81,15 +85,33 @@ fn decode(c: &mut Criterion, case: &Case) {
     let bc = bincode::serialize(&case.peer).unwrap();
     // Each decoder must give the value back, or its timing means nothing.
     assert_eq!(xidata::decode(&ours).unwrap(), case.ours, "{}", case.name);
-    assert_eq!(postcard::from_bytes::<PValue>(&pc).unwrap(), case.peer, "{}", case.name);
-    assert_eq!(bincode::deserialize::<PValue>(&bc).unwrap(), case.peer, "{}", case.name);
+    assert_eq!(
+        postcard::from_bytes::<PValue>(&pc).unwrap(),
+        case.peer,
+        "{}",
+        case.name
+    );
+    assert_eq!(
+        bincode::deserialize::<PValue>(&bc).unwrap(),
+        case.peer,
+        "{}",
+        case.name
+    );
     assert!(stream(&ours) > 0);
 
     let mut g = quick(c, format!("codec_decode_{}", case.name));
-    g.bench_function("xikernel_owned", |b| b.iter(|| xidata::decode(black_box(&ours)).unwrap()));
-    g.bench_function("xikernel_streaming", |b| b.iter(|| stream(black_box(&ours))));
-    g.bench_function("postcard", |b| b.iter(|| postcard::from_bytes::<PValue>(black_box(&pc)).unwrap()));
-    g.bench_function("bincode", |b| b.iter(|| bincode::deserialize::<PValue>(black_box(&bc)).unwrap()));
+    g.bench_function("xikernel_owned", |b| {
+        b.iter(|| xidata::decode(black_box(&ours)).unwrap())
+    });
+    g.bench_function("xikernel_streaming", |b| {
+        b.iter(|| stream(black_box(&ours)))
+    });
+    g.bench_function("postcard", |b| {
+        b.iter(|| postcard::from_bytes::<PValue>(black_box(&pc)).unwrap())
+    });
+    g.bench_function("bincode", |b| {
+        b.iter(|| bincode::deserialize::<PValue>(black_box(&bc)).unwrap())
+    });
     if let Some(raw) = payload(case) {
         g.bench_function("memcpy", |b| b.iter(|| black_box(raw).to_vec()));
     }

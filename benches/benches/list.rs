@@ -7,11 +7,19 @@ use xikernel_benches::queues::each_unbounded;
 use xikernel_benches::run::Shape;
 
 fn list(c: &mut Criterion) {
-    let shape = |producers, consumers| Shape { cap: None, producers, consumers, burst: None };
+    let shape = |producers, consumers| Shape {
+        cap: None,
+        producers,
+        consumers,
+        burst: None,
+    };
     let groups = [("list_spsc", shape(1, 1)), ("list_mpmc2x2", shape(2, 2))];
     throughput_groups(c, |v| each_unbounded(v), &groups);
     let mut g = c.benchmark_group("list_pair");
-    each_unbounded(&mut PairOf { group: &mut g, cap: None });
+    each_unbounded(&mut PairOf {
+        group: &mut g,
+        cap: None,
+    });
     g.finish();
 }
 

@@ -11,7 +11,12 @@ use xikernel_benches::queues::each_bounded;
 use xikernel_benches::run::Shape;
 
 fn shape(cap: usize, producers: usize, consumers: usize, burst: Option<u64>) -> Shape {
-    Shape { cap: Some(cap), producers, consumers, burst }
+    Shape {
+        cap: Some(cap),
+        producers,
+        consumers,
+        burst,
+    }
 }
 
 fn ring(c: &mut Criterion) {
@@ -25,7 +30,10 @@ fn ring(c: &mut Criterion) {
     ];
     throughput_groups(c, |v| each_bounded(v), &groups);
     let mut g = c.benchmark_group("ring_pair_cap1024");
-    each_bounded(&mut PairOf { group: &mut g, cap: Some(1024) });
+    each_bounded(&mut PairOf {
+        group: &mut g,
+        cap: Some(1024),
+    });
     g.finish();
 }
 

@@ -48,7 +48,9 @@ pub fn cases() -> Vec<Case> {
     two_200[25] = 1;
     let s1k: String = "0123456789abcdef".repeat(64);
     // Not all zeros, so no layer can get away with a memset.
-    let b64k: Vec<u8> = (0..65536u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+    let b64k: Vec<u8> = (0..65536u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
     let (t8, p8) = tuple(
         vec![
             Value::Int(1),
@@ -73,17 +75,47 @@ pub fn cases() -> Vec<Case> {
     );
     // (1, "ab", (2.5, None, (True, b"cd", -3))): depth 3, 9 leaves.
     let (in2, pin2) = tuple(
-        vec![Value::Bool(true), Value::Bytes(b"cd".to_vec()), Value::Int(-3)],
-        vec![PValue::Bool(true), PValue::Bytes(b"cd".to_vec()), PValue::Int(-3)],
+        vec![
+            Value::Bool(true),
+            Value::Bytes(b"cd".to_vec()),
+            Value::Int(-3),
+        ],
+        vec![
+            PValue::Bool(true),
+            PValue::Bytes(b"cd".to_vec()),
+            PValue::Int(-3),
+        ],
     );
-    let (in1, pin1) = tuple(vec![Value::Float(2.5), Value::None, in2], vec![PValue::Float(2.5), PValue::None, pin2]);
-    let (n3, pn3) = tuple(vec![Value::Int(1), "ab".into(), in1], vec![PValue::Int(1), PValue::Str("ab".into()), pin1]);
+    let (in1, pin1) = tuple(
+        vec![Value::Float(2.5), Value::None, in2],
+        vec![PValue::Float(2.5), PValue::None, pin2],
+    );
+    let (n3, pn3) = tuple(
+        vec![Value::Int(1), "ab".into(), in1],
+        vec![PValue::Int(1), PValue::Str("ab".into()), pin1],
+    );
     vec![
         case("small_int", Value::Int(7), PValue::Int(7)),
-        case("i64", Value::Int(-1_234_567_890_123_456_789), PValue::Int(-1_234_567_890_123_456_789)),
-        case("bigint_2pow200", Value::int_from_sign_magnitude(false, two_200.clone()), PValue::BigInt(false, two_200)),
-        case("f64", Value::Float(std::f64::consts::PI), PValue::Float(std::f64::consts::PI)),
-        case("str10", "abcdefghij".into(), PValue::Str("abcdefghij".into())),
+        case(
+            "i64",
+            Value::Int(-1_234_567_890_123_456_789),
+            PValue::Int(-1_234_567_890_123_456_789),
+        ),
+        case(
+            "bigint_2pow200",
+            Value::int_from_sign_magnitude(false, two_200.clone()),
+            PValue::BigInt(false, two_200),
+        ),
+        case(
+            "f64",
+            Value::Float(std::f64::consts::PI),
+            PValue::Float(std::f64::consts::PI),
+        ),
+        case(
+            "str10",
+            "abcdefghij".into(),
+            PValue::Str("abcdefghij".into()),
+        ),
         case("str1k", s1k.as_str().into(), PValue::Str(s1k)),
         case("bytes64k", Value::Bytes(b64k.clone()), PValue::Bytes(b64k)),
         case("tuple8", t8, p8),

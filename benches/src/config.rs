@@ -86,7 +86,10 @@ pub fn throughput_groups(
 ) {
     for &(name, shape) in groups {
         let mut g = threaded_group(c, name);
-        each(&mut ThroughputOf { group: &mut g, shape });
+        each(&mut ThroughputOf {
+            group: &mut g,
+            shape,
+        });
         g.finish();
     }
 }

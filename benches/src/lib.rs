@@ -18,8 +18,6 @@
 pub mod blocking;
 pub mod codec;
 pub mod config;
-#[cfg(any(xikernel_ring, xikernel_list))]
-pub mod ours;
 pub mod queues;
 pub mod report;
 pub mod run;

@@ -176,8 +176,6 @@ pub trait Visit {
 
 /// Every bounded queue: ours and the peers of the ring groups.
 pub fn each_bounded(v: &mut impl Visit) {
-    #[cfg(xikernel_ring)]
-    v.visit::<Shared<crate::ours::OurRing>>();
     v.visit::<Shared<crossbeam_queue::ArrayQueue<u64>>>();
     v.visit::<Shared<concurrent_queue::ConcurrentQueue<u64>>>();
     v.visit::<Shared<MutexDeque>>();
@@ -190,8 +188,6 @@ pub fn each_bounded(v: &mut impl Visit) {
 
 /// Every unbounded queue: ours and the peers of the list groups.
 pub fn each_unbounded(v: &mut impl Visit) {
-    #[cfg(xikernel_list)]
-    v.visit::<Shared<crate::ours::OurList>>();
     v.visit::<Shared<crossbeam_queue::SegQueue<u64>>>();
     v.visit::<Shared<concurrent_queue::ConcurrentQueue<u64>>>();
     v.visit::<CrossbeamChannel>();
@@ -328,7 +324,8 @@ impl Tx for std::sync::mpsc::SyncSender<u64> {
     #[inline]
     fn try_send(&mut self, v: u64) -> Result<(), u64> {
         std::sync::mpsc::SyncSender::try_send(self, v).map_err(|e| match e {
-            std::sync::mpsc::TrySendError::Full(v) | std::sync::mpsc::TrySendError::Disconnected(v) => v,
+            std::sync::mpsc::TrySendError::Full(v)
+            | std::sync::mpsc::TrySendError::Disconnected(v) => v,
         })
     }
 }

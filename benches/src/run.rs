@@ -71,8 +71,16 @@ struct Padded(AtomicU64);
 /// Panics if an item is lost or duplicated (the checksum is verified), so a
 /// broken queue cannot produce a flattering number.
 pub fn throughput<F: Flavor>(shape: Shape, items: u64) -> Option<Duration> {
-    let Shape { cap, producers, consumers, burst } = shape;
-    assert!(burst.is_none() || producers == 1, "bursts need a single producer");
+    let Shape {
+        cap,
+        producers,
+        consumers,
+        burst,
+    } = shape;
+    assert!(
+        burst.is_none() || producers == 1,
+        "bursts need a single producer"
+    );
     let (txs, rxs) = F::build(cap, producers, consumers)?;
     let per = items.div_ceil(producers as u64).max(1);
     let total = per * producers as u64;
@@ -96,7 +104,12 @@ pub fn throughput<F: Flavor>(shape: Shape, items: u64) -> Option<Duration> {
         start.elapsed()
     });
     let expected = producers as u64 * (per * (per - 1) / 2);
-    assert_eq!(checksum.into_inner(), expected, "{}: items lost or duplicated", F::NAME);
+    assert_eq!(
+        checksum.into_inner(),
+        expected,
+        "{}: items lost or duplicated",
+        F::NAME
+    );
     Some(elapsed)
 }
 

@@ -24,7 +24,9 @@ fn sh(cmd: &str, args: &[&str]) -> String {
 fn main() -> ExitCode {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let root = manifest.parent().map(PathBuf::from).unwrap_or(manifest);
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
     let mut criterion = target.join("criterion");
     let mut out = root.join("docs").join("benchmarks.md");
     let mut notes = Vec::new();
@@ -43,7 +45,10 @@ fn main() -> ExitCode {
     let groups = match load(&criterion) {
         Ok(g) if !g.is_empty() => g,
         Ok(_) => {
-            eprintln!("no criterion results under {}: run `cargo bench -p xikernel-benches` first", criterion.display());
+            eprintln!(
+                "no criterion results under {}: run `cargo bench -p xikernel-benches` first",
+                criterion.display()
+            );
             return ExitCode::FAILURE;
         }
         Err(e) => {
@@ -58,7 +63,9 @@ fn main() -> ExitCode {
         sh("uname", &["-srm"]),
         sh("nproc", &[]),
         sh("rustc", &["-V"]),
-        std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default(),
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default(),
     );
     preamble.push_str("Run: `cargo bench -p xikernel-benches` then `cargo run --release -p xikernel-benches --bin report`.\n");
     for n in notes {
@@ -66,8 +73,12 @@ fn main() -> ExitCode {
     }
     let ctx = Context {
         preamble,
-        analysis: std::fs::read_to_string(root.join("benches").join("analysis.md")).unwrap_or_default(),
-        chart_file: chart.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        analysis: std::fs::read_to_string(root.join("benches").join("analysis.md"))
+            .unwrap_or_default(),
+        chart_file: chart
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     };
     let (md, svg) = render(&groups, &ctx);
     if let Some(dir) = out.parent() {
@@ -77,6 +88,11 @@ fn main() -> ExitCode {
         eprintln!("writing {}: {e}", out.display());
         return ExitCode::FAILURE;
     }
-    println!("wrote {} and {} ({} groups)", out.display(), chart.display(), groups.len());
+    println!(
+        "wrote {} and {} ({} groups)",
+        out.display(),
+        chart.display(),
+        groups.len()
+    );
     ExitCode::SUCCESS
 }

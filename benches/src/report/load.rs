@@ -51,7 +51,9 @@ pub fn load(dir: &Path) -> io::Result<Vec<Group>> {
         .map(|(name, mut benches)| {
             benches.sort_by(|a, b| {
                 let key = |x: &Bench| !x.name.starts_with("xikernel");
-                key(a).cmp(&key(b)).then(a.median_ns.total_cmp(&b.median_ns))
+                key(a)
+                    .cmp(&key(b))
+                    .then(a.median_ns.total_cmp(&b.median_ns))
             });
             Group { name, benches }
         })
@@ -65,9 +67,12 @@ pub fn load(dir: &Path) -> io::Result<Vec<Group>> {
 fn read_bench(new: &Path) -> io::Result<Option<(String, Bench)>> {
     let read = |f: &str| -> io::Result<Option<Value>> {
         match fs::read_to_string(new.join(f)) {
-            Ok(s) => serde_json::from_str(&s)
-                .map(Some)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", new.join(f).display()))),
+            Ok(s) => serde_json::from_str(&s).map(Some).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", new.join(f).display()),
+                )
+            }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -80,8 +85,17 @@ fn read_bench(new: &Path) -> io::Result<Option<(String, Bench)>> {
     let Some(median_ns) = est["median"]["point_estimate"].as_f64() else {
         return Ok(None);
     };
-    let min_ns = read("sample.json")?.and_then(|s| min_per_iter(&s)).unwrap_or(median_ns);
-    Ok(Some((group, Bench { name, median_ns, min_ns })))
+    let min_ns = read("sample.json")?
+        .and_then(|s| min_per_iter(&s))
+        .unwrap_or(median_ns);
+    Ok(Some((
+        group,
+        Bench {
+            name,
+            median_ns,
+            min_ns,
+        },
+    )))
 }
 
 /// The fastest sample's time per iteration.

@@ -115,13 +115,23 @@ pub fn render(groups: &[Group], ctx: &Context) -> (String, String) {
     );
     md.push_str("## Summary\n\n");
     let _ = writeln!(md, "![headline ratios]({})\n", ctx.chart_file);
-    md.push_str("| group | ours | against | ratio | target | status |\n|---|---|---|---:|---|---|\n");
+    md.push_str(
+        "| group | ours | against | ratio | target | status |\n|---|---|---|---:|---|---|\n",
+    );
     for h in &heads {
-        let target = h.target.map(|t| t.label.to_string()).unwrap_or_else(|| "fastest peer, no target".into());
+        let target = h
+            .target
+            .map(|t| t.label.to_string())
+            .unwrap_or_else(|| "fastest peer, no target".into());
         let _ = writeln!(
             md,
             "| {} | {} | {} | {:.2}x | {} | {} |",
-            h.group, h.ours, h.peer, h.ratio, target, verdict(h)
+            h.group,
+            h.ours,
+            h.peer,
+            h.ratio,
+            target,
+            verdict(h)
         );
     }
     md.push_str("\n## Groups\n");
@@ -149,20 +159,36 @@ fn render_group(md: &mut String, g: &Group) {
     };
     render_rows(md, g, Some(ours));
     if let Some(h) = headline(g) {
-        let _ = writeln!(md, "\n{} vs {}: **{:.2}x** ({}).", h.ours, h.peer, h.ratio, verdict(&h));
+        let _ = writeln!(
+            md,
+            "\n{} vs {}: **{:.2}x** ({}).",
+            h.ours,
+            h.peer,
+            h.ratio,
+            verdict(&h)
+        );
     }
 }
 
 fn render_rows(md: &mut String, g: &Group, ours: Option<&Bench>) {
     md.push_str("| implementation | median | min | ratio (peer/ours) |\n|---|---:|---:|---:|\n");
     for b in &g.benches {
-        let ratio = ours.map_or("—".to_string(), |o| format!("{:.2}x", b.median_ns / o.median_ns));
+        let ratio = ours.map_or("—".to_string(), |o| {
+            format!("{:.2}x", b.median_ns / o.median_ns)
+        });
         let name = if ours.is_some_and(|o| o.name == b.name) {
             format!("**{}**", b.name)
         } else {
             b.name.clone()
         };
-        let _ = writeln!(md, "| {} | {} | {} | {} |", name, fmt_ns(b.median_ns), fmt_ns(b.min_ns), ratio);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            name,
+            fmt_ns(b.median_ns),
+            fmt_ns(b.min_ns),
+            ratio
+        );
     }
 }
 

@@ -18,7 +18,9 @@ fn x_of(ratio: f64) -> f64 {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The SVG document for `heads`.
@@ -39,10 +41,25 @@ pub fn chart(heads: &[Headline]) -> String {
     let bottom = TOP + ROW_H * heads.len() as f64;
     for tick in [1.0 / 8.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0] {
         let x = x_of(tick);
-        let (stroke, w) = if tick == 1.0 { ("#333", 1.5) } else { ("#ddd", 1.0) };
-        let _ = writeln!(s, r#"<line x1="{x:.1}" y1="{TOP}" x2="{x:.1}" y2="{bottom}" stroke="{stroke}" stroke-width="{w}"/>"#);
-        let label = if tick < 1.0 { format!("1/{}", (1.0 / tick).round()) } else { format!("{tick}") };
-        let _ = writeln!(s, r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle">{label}x</text>"#, bottom + 16.0);
+        let (stroke, w) = if tick == 1.0 {
+            ("#333", 1.5)
+        } else {
+            ("#ddd", 1.0)
+        };
+        let _ = writeln!(
+            s,
+            r#"<line x1="{x:.1}" y1="{TOP}" x2="{x:.1}" y2="{bottom}" stroke="{stroke}" stroke-width="{w}"/>"#
+        );
+        let label = if tick < 1.0 {
+            format!("1/{}", (1.0 / tick).round())
+        } else {
+            format!("{tick}")
+        };
+        let _ = writeln!(
+            s,
+            r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle">{label}x</text>"#,
+            bottom + 16.0
+        );
     }
     for (i, h) in heads.iter().enumerate() {
         let y = TOP + ROW_H * i as f64;
@@ -55,12 +72,33 @@ pub fn chart(heads: &[Headline]) -> String {
             None => "#e57373",
         };
         let label = escape(&format!("{} (vs {})", h.group, h.peer));
-        let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#, LABEL_W - 6.0, y + 15.0);
-        let _ = writeln!(s, r#"<rect x="{left:.1}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="{color}"/>"#, y + 4.0, ROW_H - 8.0);
-        let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}">{:.2}x</text>"#, LABEL_W + PLOT_W + 6.0, y + 15.0, h.ratio);
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#,
+            LABEL_W - 6.0,
+            y + 15.0
+        );
+        let _ = writeln!(
+            s,
+            r#"<rect x="{left:.1}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="{color}"/>"#,
+            y + 4.0,
+            ROW_H - 8.0
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}">{:.2}x</text>"#,
+            LABEL_W + PLOT_W + 6.0,
+            y + 15.0,
+            h.ratio
+        );
         if let Some(t) = h.target {
             let tx = x_of(t.min_ratio);
-            let _ = writeln!(s, r#"<line x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{:.1}" stroke="black" stroke-width="2"/>"#, y + 1.0, y + ROW_H - 1.0);
+            let _ = writeln!(
+                s,
+                r#"<line x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{:.1}" stroke="black" stroke-width="2"/>"#,
+                y + 1.0,
+                y + ROW_H - 1.0
+            );
         }
     }
     s.push_str("</svg>\n");

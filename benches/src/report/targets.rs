@@ -17,17 +17,83 @@ const AQ: &str = "crossbeam_ArrayQueue";
 
 /// Every target of the benchmark issue; first matching prefix wins.
 pub const TARGETS: &[Target] = &[
-    Target { prefix: "ring_spsc", ours: RING, peer: AQ, min_ratio: 1.0, label: ">= 1.0x ArrayQueue throughput (aim 1.3x)" },
-    Target { prefix: "ring_mpmc", ours: RING, peer: AQ, min_ratio: 1.0, label: ">= 1.0x ArrayQueue throughput (aim 1.3x)" },
-    Target { prefix: "ring_burst", ours: RING, peer: AQ, min_ratio: 1.0, label: ">= 1.0x ArrayQueue throughput (aim 1.3x)" },
-    Target { prefix: "ring_pair", ours: RING, peer: AQ, min_ratio: 1.0, label: "push+pop pair <= ArrayQueue's time" },
-    Target { prefix: "list_", ours: "xikernel_list", peer: "crossbeam_SegQueue", min_ratio: 1.0, label: ">= 1.0x SegQueue" },
-    Target { prefix: "blocking_wakeup", ours: "xikernel_blocking", peer: "crossbeam_channel", min_ratio: 1.0, label: "wake-up latency <= crossbeam-channel's" },
-    Target { prefix: "channels_contention", ours: "xikernel_two_channels", peer: "xikernel_one_channel", min_ratio: 1.6, label: "two threads on two channels >= 1.6x the throughput of both on one" },
-    Target { prefix: "codec_decode_tuple8", ours: "xikernel_owned", peer: "postcard", min_ratio: 2.0, label: "owned decode >= 2x faster than postcard" },
-    Target { prefix: "codec_decode_nested3", ours: "xikernel_owned", peer: "postcard", min_ratio: 2.0, label: "owned decode >= 2x faster than postcard" },
-    Target { prefix: "codec_encode_bytes64k", ours: "xikernel", peer: "memcpy", min_ratio: 0.9, label: ">= 0.9x memcpy speed" },
-    Target { prefix: "codec_decode_bytes64k", ours: "xikernel_owned", peer: "memcpy", min_ratio: 0.9, label: ">= 0.9x memcpy speed" },
+    Target {
+        prefix: "ring_spsc",
+        ours: RING,
+        peer: AQ,
+        min_ratio: 1.0,
+        label: ">= 1.0x ArrayQueue throughput (aim 1.3x)",
+    },
+    Target {
+        prefix: "ring_mpmc",
+        ours: RING,
+        peer: AQ,
+        min_ratio: 1.0,
+        label: ">= 1.0x ArrayQueue throughput (aim 1.3x)",
+    },
+    Target {
+        prefix: "ring_burst",
+        ours: RING,
+        peer: AQ,
+        min_ratio: 1.0,
+        label: ">= 1.0x ArrayQueue throughput (aim 1.3x)",
+    },
+    Target {
+        prefix: "ring_pair",
+        ours: RING,
+        peer: AQ,
+        min_ratio: 1.0,
+        label: "push+pop pair <= ArrayQueue's time",
+    },
+    Target {
+        prefix: "list_",
+        ours: "xikernel_list",
+        peer: "crossbeam_SegQueue",
+        min_ratio: 1.0,
+        label: ">= 1.0x SegQueue",
+    },
+    Target {
+        prefix: "blocking_wakeup",
+        ours: "xikernel_blocking",
+        peer: "crossbeam_channel",
+        min_ratio: 1.0,
+        label: "wake-up latency <= crossbeam-channel's",
+    },
+    Target {
+        prefix: "channels_contention",
+        ours: "xikernel_two_channels",
+        peer: "xikernel_one_channel",
+        min_ratio: 1.6,
+        label: "two threads on two channels >= 1.6x the throughput of both on one",
+    },
+    Target {
+        prefix: "codec_decode_tuple8",
+        ours: "xikernel_owned",
+        peer: "postcard",
+        min_ratio: 2.0,
+        label: "owned decode >= 2x faster than postcard",
+    },
+    Target {
+        prefix: "codec_decode_nested3",
+        ours: "xikernel_owned",
+        peer: "postcard",
+        min_ratio: 2.0,
+        label: "owned decode >= 2x faster than postcard",
+    },
+    Target {
+        prefix: "codec_encode_bytes64k",
+        ours: "xikernel",
+        peer: "memcpy",
+        min_ratio: 0.9,
+        label: ">= 0.9x memcpy speed",
+    },
+    Target {
+        prefix: "codec_decode_bytes64k",
+        ours: "xikernel_owned",
+        peer: "memcpy",
+        min_ratio: 0.9,
+        label: ">= 0.9x memcpy speed",
+    },
 ];
 
 /// The target of group `name`, if the issue sets one.
@@ -38,7 +104,18 @@ pub fn target_for(name: &str) -> Option<Target> {
 /// Report order: the issue's order of groups, then anything else.
 pub fn rank(name: &str) -> usize {
     const ORDER: &[&str] = &[
-        "ring_spsc", "ring_mpmc", "ring_burst", "ring_pair", "list_", "blocking", "channels", "codec_encode", "codec_decode",
+        "ring_spsc",
+        "ring_mpmc",
+        "ring_burst",
+        "ring_pair",
+        "list_",
+        "blocking",
+        "channels",
+        "codec_encode",
+        "codec_decode",
     ];
-    ORDER.iter().position(|p| name.starts_with(p)).unwrap_or(ORDER.len())
+    ORDER
+        .iter()
+        .position(|p| name.starts_with(p))
+        .unwrap_or(ORDER.len())
 }
