@@ -52,68 +52,52 @@ pub fn wakeup_latency<F: BlockingFlavor>(iters: u64) -> Duration {
     total
 }
 
-/// crossbeam-channel, bounded.
-#[derive(Debug)]
-pub struct CrossbeamBlocking;
+/// A [`BlockingFlavor`] for a channel crate whose `send`/`recv` block and
+/// whose dropped sender disconnects the receiver.
+macro_rules! blocking_channel {
+    ($marker:ident, $name:literal, $tx:ty, $rx:ty, $build:expr) => {
+        #[doc = concat!("`", $name, "` with room for 1024 items.")]
+        #[derive(Debug)]
+        pub struct $marker;
 
-impl BlockingFlavor for CrossbeamBlocking {
-    const NAME: &'static str = "crossbeam_channel";
-    type Tx = crossbeam_channel::Sender<u64>;
-    type Rx = crossbeam_channel::Receiver<u64>;
-    fn build() -> (Self::Tx, Self::Rx) {
-        crossbeam_channel::bounded(1024)
-    }
-    fn send(tx: &Self::Tx, v: u64) {
-        tx.send(v).expect("receiver alive");
-    }
-    fn recv(rx: &Self::Rx) -> Option<u64> {
-        rx.recv().ok()
-    }
-    fn close(tx: Self::Tx) {
-        drop(tx)
-    }
+        impl BlockingFlavor for $marker {
+            const NAME: &'static str = $name;
+            type Tx = $tx;
+            type Rx = $rx;
+            fn build() -> (Self::Tx, Self::Rx) {
+                $build(1024)
+            }
+            fn send(tx: &Self::Tx, v: u64) {
+                tx.send(v).expect("receiver alive");
+            }
+            fn recv(rx: &Self::Rx) -> Option<u64> {
+                rx.recv().ok()
+            }
+            fn close(tx: Self::Tx) {
+                drop(tx)
+            }
+        }
+    };
 }
 
-/// std's `sync_channel`.
-#[derive(Debug)]
-pub struct StdBlocking;
-
-impl BlockingFlavor for StdBlocking {
-    const NAME: &'static str = "std_sync_channel";
-    type Tx = mpsc::SyncSender<u64>;
-    type Rx = mpsc::Receiver<u64>;
-    fn build() -> (Self::Tx, Self::Rx) {
-        mpsc::sync_channel(1024)
-    }
-    fn send(tx: &Self::Tx, v: u64) {
-        tx.send(v).expect("receiver alive");
-    }
-    fn recv(rx: &Self::Rx) -> Option<u64> {
-        rx.recv().ok()
-    }
-    fn close(tx: Self::Tx) {
-        drop(tx)
-    }
-}
-
-/// flume, bounded.
-#[derive(Debug)]
-pub struct FlumeBlocking;
-
-impl BlockingFlavor for FlumeBlocking {
-    const NAME: &'static str = "flume";
-    type Tx = flume::Sender<u64>;
-    type Rx = flume::Receiver<u64>;
-    fn build() -> (Self::Tx, Self::Rx) {
-        flume::bounded(1024)
-    }
-    fn send(tx: &Self::Tx, v: u64) {
-        tx.send(v).expect("receiver alive");
-    }
-    fn recv(rx: &Self::Rx) -> Option<u64> {
-        rx.recv().ok()
-    }
-    fn close(tx: Self::Tx) {
-        drop(tx)
-    }
-}
+blocking_channel!(
+    CrossbeamBlocking,
+    "crossbeam_channel",
+    crossbeam_channel::Sender<u64>,
+    crossbeam_channel::Receiver<u64>,
+    crossbeam_channel::bounded
+);
+blocking_channel!(
+    StdBlocking,
+    "std_sync_channel",
+    mpsc::SyncSender<u64>,
+    mpsc::Receiver<u64>,
+    mpsc::sync_channel
+);
+blocking_channel!(
+    FlumeBlocking,
+    "flume",
+    flume::Sender<u64>,
+    flume::Receiver<u64>,
+    flume::bounded
+);
