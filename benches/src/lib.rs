@@ -16,6 +16,7 @@
 //!   runs each bench once.
 
 pub mod blocking;
+pub mod channels;
 pub mod codec;
 pub mod config;
 pub mod queues;

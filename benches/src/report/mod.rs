@@ -35,7 +35,9 @@ pub struct Headline {
 impl Headline {
     /// `Some(true)` when a target exists and is met.
     pub fn met(&self) -> Option<bool> {
-        self.target.map(|t| self.ratio >= t.min_ratio)
+        self.target
+            .and_then(|t| t.min_ratio)
+            .map(|m| self.ratio >= m)
     }
 }
 

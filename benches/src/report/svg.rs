@@ -91,8 +91,8 @@ pub fn chart(heads: &[Headline]) -> String {
             y + 15.0,
             h.ratio
         );
-        if let Some(t) = h.target {
-            let tx = x_of(t.min_ratio);
+        if let Some(m) = h.target.and_then(|t| t.min_ratio) {
+            let tx = x_of(m);
             let _ = writeln!(
                 s,
                 r#"<line x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{:.1}" stroke="black" stroke-width="2"/>"#,
