@@ -1,0 +1,512 @@
+//! An unbounded, lock-free MPMC queue with close: [`List`].
+//!
+//! The design is crossbeam's `SegQueue`: values live in a linked list of
+//! blocks of `BLOCK_CAP` slots (31; 2 under a model checker so that models
+//! cross block boundaries). Producers reserve an index with one CAS on the
+//! tail, consumers with one CAS on the head; the hot path touches one slot
+//! and allocates one block per 31 pushes. Blocks are freed cooperatively by
+//! their last reader (see [`block`]), so memory is returned as soon as the
+//! values are popped, without epochs or hazard pointers.
+//!
+//! # Indices
+//!
+//! `head` and `tail` count positions from 0 in steps of `1 << SHIFT`. Each
+//! block covers one lap of `LAP = BLOCK_CAP + 1` positions; the extra
+//! position is never a value: an index parked on it means "the next block
+//! is being installed", and other threads wait (briefly) for the installer.
+//! The low bit is metadata:
+//!
+//! - in `tail` it is `CLOSED`, as in crossbeam-channel's list flavour. Every
+//!   reservation is a CAS that compares the whole tail word, so once
+//!   [`List::close`] sets the bit no push can succeed: there is no window in
+//!   which a push slips in after close. Only the block installer still adds
+//!   to the tail (with `fetch_add`, keeping the bit), to skip the lap's
+//!   extra position for a reservation made before close.
+//! - in `head` it is `HAS_NEXT`: the head block is not the last one, so a
+//!   consumer may skip reading the tail (a shared, contended line).
+//!
+//! # Trade-offs
+//!
+//! - Not strictly non-blocking: a consumer that reserved a slot waits for
+//!   the producer that reserved it to finish writing (a few instructions,
+//!   but a preempted producer stalls it), and threads that reach the end of
+//!   a block wait for the next block to be installed. crossbeam, thingbuf
+//!   and tokio make the same trade for the speed of one CAS per operation.
+//! - Unbounded: memory grows with the backlog. Bounded callers use
+//!   [`Ring`](crate::ring::Ring).
+//! - `try_pop` reports [`PopError::Empty`] exactly when `head == tail`; a
+//!   value whose push has reserved its slot counts as present.
+//!
+//! # Close, drain, drop
+//!
+//! After [`List::close`], pushes fail with [`PushError::Closed`] (the value
+//! is handed back); pops drain what was pushed before and then report
+//! [`PopError::Closed`]. Memory writes made before `close` (by any thread
+//! whose push or close precedes it) are visible to a thread that observes
+//! `Closed`. Dropping the list drops every remaining value exactly once;
+//! if a value's `Drop` panics, the remaining values are still dropped and
+//! the blocks freed before the panic resumes (a second panic aborts, as
+//! for any unwinding drop).
+//!
+//! Every atomic operation's ordering is justified inline and listed in
+//! `docs/orderings.md` (section `list`), with the model that fails if it is
+//! weakened.
+
+mod block;
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::panic::{RefUnwindSafe, UnwindSafe};
+use core::ptr;
+
+use alloc::boxed::Box;
+
+use self::block::{Block, BLOCK_CAP, LAP};
+use crate::error::{PopError, PushError};
+use crate::sync::{fence, AtomicPtr, AtomicUsize, Backoff, CachePadded, Ordering};
+
+/// Low index bits reserved for metadata.
+const SHIFT: usize = 1;
+/// One position in index units.
+const STEP: usize = 1 << SHIFT;
+/// Tail metadata: the list is closed.
+const CLOSED: usize = 1;
+/// Head metadata: the head block is not the last block.
+const HAS_NEXT: usize = 1;
+
+/// A position (head or tail): an index and the block it falls in.
+struct Position<T> {
+    index: AtomicUsize,
+    block: AtomicPtr<Block<T>>,
+}
+
+/// An unbounded lock-free multi-producer multi-consumer FIFO queue that can
+/// be closed.
+///
+/// ```
+/// use xikernel::list::List;
+/// use xikernel::{PopError, PushError};
+///
+/// let list = List::new();
+/// list.try_push(1).unwrap();
+/// list.try_push(2).unwrap();
+/// assert!(list.close());
+/// assert!(matches!(list.try_push(3), Err(PushError::Closed(3))));
+/// assert_eq!(list.try_pop(), Ok(1));
+/// assert_eq!(list.try_pop(), Ok(2));
+/// assert_eq!(list.try_pop(), Err(PopError::Closed));
+/// ```
+pub struct List<T> {
+    head: CachePadded<Position<T>>,
+    tail: CachePadded<Position<T>>,
+    /// The first block ever installed: under model checking, freed blocks
+    /// are retired, and drop deallocates the whole chain from here.
+    #[cfg(any(feature = "loom", feature = "shuttle"))]
+    first: AtomicPtr<Block<T>>,
+    /// The list owns values of type `T` (drop check).
+    _marker: PhantomData<T>,
+}
+
+// SAFETY: values move between threads only through the list (each is
+// written by one producer and read by one consumer, ordered by the slot's
+// WRITE Release/Acquire), so sharing or sending the list only ever sends
+// `T`s: `T: Send` suffices, `T: Sync` is not needed (no `&T` is shared).
+unsafe impl<T: Send> Send for List<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for List<T> {}
+
+// A panic in the middle of an operation leaves no broken invariant visible
+// to other callers: no user code runs while a slot is reserved.
+impl<T> UnwindSafe for List<T> {}
+impl<T> RefUnwindSafe for List<T> {}
+
+/// The empty-list value (a macro so that `new` can be `const` where the
+/// atomics allow it and plain under the model checkers).
+macro_rules! empty_list {
+    () => {
+        List {
+            head: CachePadded(Position {
+                index: AtomicUsize::new(0),
+                block: AtomicPtr::new(ptr::null_mut()),
+            }),
+            tail: CachePadded(Position {
+                index: AtomicUsize::new(0),
+                block: AtomicPtr::new(ptr::null_mut()),
+            }),
+            #[cfg(any(feature = "loom", feature = "shuttle"))]
+            first: AtomicPtr::new(ptr::null_mut()),
+            _marker: PhantomData,
+        }
+    };
+}
+
+impl<T> List<T> {
+    /// Creates an empty, open list. Allocates nothing until the first push.
+    #[cfg(not(any(feature = "loom", feature = "shuttle")))]
+    pub const fn new() -> Self {
+        empty_list!()
+    }
+
+    /// Creates an empty, open list (not `const` under the model checkers).
+    #[cfg(any(feature = "loom", feature = "shuttle"))]
+    pub fn new() -> Self {
+        empty_list!()
+    }
+
+    /// Appends `value`, or hands it back if the list is closed.
+    pub fn try_push(&self, value: T) -> Result<(), PushError<T>> {
+        let mut backoff = Backoff::new();
+        // Acquire (index): if we see an index advanced past a block end, we
+        // must also see the new tail block stored before it (the installer's
+        // Release `fetch_add`), else we would write into the old block.
+        // Also makes the closer's earlier writes visible with `Closed`.
+        let mut tail = self.tail.index.load(Ordering::Acquire);
+        // Acquire (block): the block's contents were initialised by the
+        // thread that installed it (Release store / CAS).
+        let mut block = self.tail.block.load(Ordering::Acquire);
+        // A block allocated ahead of reserving the last slot of a lap, so
+        // that threads waiting on the install wait for a few stores only.
+        let mut next_block: Option<Box<Block<T>>> = None;
+
+        loop {
+            if tail & CLOSED != 0 {
+                return Err(PushError::Closed(value));
+            }
+            let offset = (tail >> SHIFT) % LAP;
+
+            // The previous lap's last producer is installing the next block.
+            if offset == BLOCK_CAP {
+                backoff.snooze();
+                tail = self.tail.index.load(Ordering::Acquire);
+                block = self.tail.block.load(Ordering::Acquire);
+                continue;
+            }
+
+            if offset + 1 == BLOCK_CAP && next_block.is_none() {
+                next_block = Some(Block::alloc());
+            }
+
+            // First push ever: install the first block.
+            if block.is_null() {
+                let new = Box::into_raw(Block::alloc());
+                // Release: publishes the new block's initialisation to the
+                // Acquire loads of `tail.block`. Failure: Relaxed, we reload
+                // with Acquire below.
+                match self.tail.block.compare_exchange(
+                    block,
+                    new,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // Release: consumers load `head.block` with Acquire.
+                        self.head.block.store(new, Ordering::Release);
+                        self.record_first(new);
+                        block = new;
+                    }
+                    Err(_) => {
+                        // SAFETY: `new` came from `Box::into_raw` just above
+                        // and was never published.
+                        next_block = Some(unsafe { Box::from_raw(new) });
+                        tail = self.tail.index.load(Ordering::Acquire);
+                        block = self.tail.block.load(Ordering::Acquire);
+                        continue;
+                    }
+                }
+            }
+
+            let new_tail = tail.wrapping_add(STEP);
+            // SeqCst: reservations, close and the consumers' SeqCst fence
+            // are in one total order, so "Empty" is linearisable (a pop that
+            // starts after a push returned sees it). Failure Acquire: as for
+            // the initial load. Comparing the whole word (CLOSED included)
+            // is what makes close final.
+            match self.tail.index.compare_exchange_weak(
+                tail,
+                new_tail,
+                Ordering::SeqCst,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    if offset + 1 == BLOCK_CAP {
+                        // We reserved the lap's last slot: install the next
+                        // block and skip the lap's extra position.
+                        let next = Box::into_raw(next_block.take().unwrap_or_else(Block::alloc));
+                        // Release: the block's initialisation, for pushers'
+                        // Acquire loads of `tail.block`.
+                        self.tail.block.store(next, Ordering::Release);
+                        // Release: orders the `tail.block` store before the
+                        // new index (see the Acquire loads above). `fetch_add`,
+                        // not a store, so a concurrent close is kept.
+                        self.tail.index.fetch_add(STEP, Ordering::Release);
+                        // SAFETY: we reserved a slot of `block`, so it cannot
+                        // be freed before that slot is read, which needs
+                        // our write below.
+                        // Release: the consumer of our slot waits for `next`
+                        // with Acquire and then uses the new block.
+                        unsafe { (*block).next.store(next, Ordering::Release) };
+                    }
+                    // SAFETY: [1] `block` is the block of index `tail`: it was
+                    // loaded with or after `tail` (Acquire pairing above);
+                    // [2] it is live: its slot `offset` is ours and unread;
+                    // [3] `offset < BLOCK_CAP`; [4] our CAS reserved the slot,
+                    // so we are its only writer.
+                    unsafe { Block::slot(block, offset).write(value) };
+                    return Ok(());
+                }
+                Err(current) => {
+                    tail = current;
+                    block = self.tail.block.load(Ordering::Acquire);
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Removes the oldest value. Fails with [`PopError::Empty`] when there
+    /// is none, or [`PopError::Closed`] when there is none and the list is
+    /// closed (no value will ever arrive).
+    pub fn try_pop(&self) -> Result<T, PopError> {
+        let mut backoff = Backoff::new();
+        // Acquire (index): seeing a head moved to a new block implies seeing
+        // the `head.block` stored before it (Release in the block switch).
+        let mut head = self.head.index.load(Ordering::Acquire);
+        // Acquire (block): the block's initialisation.
+        let mut block = self.head.block.load(Ordering::Acquire);
+
+        loop {
+            let offset = (head >> SHIFT) % LAP;
+
+            // Another consumer is switching the head to the next block.
+            if offset == BLOCK_CAP {
+                backoff.snooze();
+                head = self.head.index.load(Ordering::Acquire);
+                block = self.head.block.load(Ordering::Acquire);
+                continue;
+            }
+
+            let mut new_head = head.wrapping_add(STEP);
+
+            if new_head & HAS_NEXT == 0 {
+                // SeqCst fence: with the SeqCst tail CAS, a push that
+                // returned before this pop began is seen (linearisable
+                // Empty).
+                fence(Ordering::SeqCst);
+                // Acquire: a thread that sees CLOSED sees everything written
+                // before `close` (and before pushes that preceded it).
+                let tail = self.tail.index.load(Ordering::Acquire);
+
+                if head >> SHIFT == tail >> SHIFT {
+                    return Err(if tail & CLOSED != 0 {
+                        PopError::Closed
+                    } else {
+                        PopError::Empty
+                    });
+                }
+
+                // Head and tail in different blocks: later pops may skip
+                // reading the tail until the head leaves this block.
+                if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
+                    new_head |= HAS_NEXT;
+                }
+            }
+
+            // The first push has reserved its slot but not yet published
+            // the first block.
+            if block.is_null() {
+                backoff.snooze();
+                head = self.head.index.load(Ordering::Acquire);
+                block = self.head.block.load(Ordering::Acquire);
+                continue;
+            }
+
+            // SeqCst: one total order with the pushes' reservations (see the
+            // fence above). Failure Acquire: as for the initial load.
+            match self.head.index.compare_exchange_weak(
+                head,
+                new_head,
+                Ordering::SeqCst,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    // SAFETY: we reserved slot `offset` of `block` (the block
+                    // of index `head`, loaded with or after it); the block
+                    // cannot be freed before we mark the slot READ.
+                    unsafe {
+                        if offset + 1 == BLOCK_CAP {
+                            // Last slot of the lap: switch the head to the
+                            // next block, which the producer of our slot is
+                            // installing.
+                            let next = (*block).wait_next();
+                            let mut next_index = (new_head & !HAS_NEXT).wrapping_add(STEP);
+                            // Relaxed: a hint only; a stale null just makes
+                            // the next pop read the tail.
+                            if !(*next).next.load(Ordering::Relaxed).is_null() {
+                                next_index |= HAS_NEXT;
+                            }
+                            // Release (both): a consumer that Acquires the new
+                            // index sees the new block pointer and, through
+                            // our `wait_next` Acquire, its initialisation.
+                            self.head.block.store(next, Ordering::Release);
+                            self.head.index.store(next_index, Ordering::Release);
+                        }
+
+                        let slot = Block::slot(block, offset);
+                        let value = slot.read();
+
+                        if offset + 1 == BLOCK_CAP {
+                            // We read the last slot: start freeing the block.
+                            Block::destroy(block, 0);
+                        } else if slot.mark_read() {
+                            // The destroyer found us reading: take over.
+                            Block::destroy(block, offset + 1);
+                        }
+                        return Ok(value);
+                    }
+                }
+                Err(current) => {
+                    head = current;
+                    block = self.head.block.load(Ordering::Acquire);
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Closes the list: later pushes fail, pops drain what is queued and
+    /// then report [`PopError::Closed`]. Returns true iff this call closed
+    /// it (idempotent).
+    pub fn close(&self) -> bool {
+        // SeqCst: close is ordered in the same total order as the
+        // reservations (a push either precedes it and is drained, or fails).
+        // Its Release half makes the closer's earlier writes visible to any
+        // thread that observes CLOSED with Acquire.
+        self.tail.index.fetch_or(CLOSED, Ordering::SeqCst) & CLOSED == 0
+    }
+
+    /// True once [`close`](List::close) has been called.
+    pub fn is_closed(&self) -> bool {
+        // Acquire: pairs with `close`, as for the pop that reports Closed.
+        self.tail.index.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    /// True if the list holds no value (a snapshot: may be stale at once).
+    pub fn is_empty(&self) -> bool {
+        // SeqCst: a snapshot consistent with the total order of operations.
+        let head = self.head.index.load(Ordering::SeqCst);
+        let tail = self.tail.index.load(Ordering::SeqCst);
+        head >> SHIFT == tail >> SHIFT
+    }
+
+    /// The number of values in the list (a snapshot: may be stale at once).
+    pub fn len(&self) -> usize {
+        loop {
+            // SeqCst loads: re-reading the tail confirms head and tail are
+            // from one instant of the total order.
+            let tail = self.tail.index.load(Ordering::SeqCst);
+            let head = self.head.index.load(Ordering::SeqCst);
+            if self.tail.index.load(Ordering::SeqCst) == tail {
+                return positions_between(head >> SHIFT, tail >> SHIFT);
+            }
+        }
+    }
+
+    /// Under model checking, remembers the first block (see `first`).
+    #[inline(always)]
+    fn record_first(&self, _block: *mut Block<T>) {
+        // Relaxed: read only in drop, which has exclusive access (ordered
+        // after this store by whatever handed the list to the dropper).
+        #[cfg(any(feature = "loom", feature = "shuttle"))]
+        self.first.store(_block, Ordering::Relaxed);
+    }
+
+    /// Drops the values still queued and frees the blocks (exclusive
+    /// access). Re-entrant: the head is advanced before each value is
+    /// dropped, so after a panicking `Drop` a second call continues with
+    /// the next value.
+    fn drain_owned(&mut self) {
+        // Relaxed everywhere: `&mut self` means no other thread accesses the
+        // list; the values' publication happened before we got `&mut`.
+        let tail = self.tail.index.load(Ordering::Relaxed) & !CLOSED;
+        loop {
+            let head = self.head.index.load(Ordering::Relaxed) & !HAS_NEXT;
+            let block = self.head.block.load(Ordering::Relaxed);
+            if head >> SHIFT == tail >> SHIFT {
+                break;
+            }
+            let offset = (head >> SHIFT) % LAP;
+            self.head
+                .index
+                .store(head.wrapping_add(STEP), Ordering::Relaxed);
+            if offset < BLOCK_CAP {
+                // SAFETY: the list is quiescent: every index in head..tail
+                // below a lap end is a written, unread slot of a live block.
+                let value = unsafe { Block::slot(block, offset).take_owned() };
+                drop(value);
+            } else {
+                // SAFETY: a lap end between head and tail means the next
+                // block was installed; this one has no value left.
+                unsafe {
+                    let next = (*block).next.load(Ordering::Relaxed);
+                    self.head.block.store(next, Ordering::Relaxed);
+                    Block::free(block);
+                }
+            }
+        }
+        let block = self.head.block.swap(ptr::null_mut(), Ordering::Relaxed);
+        if !block.is_null() {
+            // SAFETY: the last block; nothing refers to it any more.
+            unsafe { Block::free(block) };
+        }
+        #[cfg(any(feature = "loom", feature = "shuttle"))]
+        // SAFETY: exclusive access; every block has been retired above or
+        // by its last reader.
+        unsafe {
+            Block::dealloc_retired(self.first.swap(ptr::null_mut(), Ordering::Relaxed));
+        }
+    }
+}
+
+/// Number of values between positions `head` and `tail` (lap ends hold no
+/// value). Works across index wrap-around when `LAP` divides the index space.
+fn positions_between(head: usize, tail: usize) -> usize {
+    // Indices parked on a lap end count as the start of the next lap.
+    let fix = |i: usize| if i % LAP == BLOCK_CAP { i.wrapping_add(1) } else { i };
+    let (head, tail) = (fix(head), fix(tail));
+    // Rotate so that head falls into lap 0, then remove one lap end per lap.
+    let base = head - head % LAP;
+    let (head, tail) = (head.wrapping_sub(base), tail.wrapping_sub(base));
+    tail - head - tail / LAP
+}
+
+impl<T> Drop for List<T> {
+    fn drop(&mut self) {
+        /// Finishes the drain if a value's `Drop` panics, then lets the panic
+        /// continue.
+        struct Resume<'a, T>(&'a mut List<T>);
+        impl<T> Drop for Resume<'_, T> {
+            fn drop(&mut self) {
+                self.0.drain_owned();
+            }
+        }
+        let guard = Resume(self);
+        guard.0.drain_owned();
+        // Normal path: the guard's drain finds nothing left.
+    }
+}
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> fmt::Debug for List<T> {
+    // No `T: Debug`: the queue's state is ours, the values are the caller's.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("List")
+            .field("len", &self.len())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
