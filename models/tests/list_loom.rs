@@ -1,0 +1,314 @@
+#![cfg(feature = "loom")]
+//! loom models of `List` (blocks of 2 slots under model checking, so every
+//! model below crosses block boundaries and exercises block reclamation).
+//!
+//! Use-after-free and leaks of blocks are caught by the list itself under
+//! loom (retired blocks + tracked cells, see `core/src/list/block.rs`); the
+//! models check FIFO, exactly-once delivery, Empty/Closed and visibility.
+//!
+//! Run: `cargo test --release --features loom -p xikernel-models --test list_loom`
+
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+use xikernel::list::List;
+use xikernel::{PopError, PushError};
+use xikernel_models::loom_model;
+
+/// Value `seq` of producer `p`.
+fn tag(p: usize, seq: usize) -> usize {
+    p * 100 + seq
+}
+
+/// Pops everything left (the list must be quiescent).
+fn drain(list: &List<usize>) -> (Vec<usize>, PopError) {
+    let mut out = Vec::new();
+    loop {
+        match list.try_pop() {
+            Ok(v) => out.push(v),
+            Err(e) => return (out, e),
+        }
+    }
+}
+
+/// Asserts that `got` holds each `tag(p, 0..n)` exactly once and that each
+/// producer's values appear in order.
+fn assert_exactly_once_fifo(got: &[usize], producers: usize, n: usize) {
+    for p in 0..producers {
+        let mine: Vec<usize> = got.iter().copied().filter(|v| v / 100 == p).collect();
+        let want: Vec<usize> = (0..n).map(|s| tag(p, s)).collect();
+        assert_eq!(mine, want, "producer {p}: lost, duplicated or reordered");
+    }
+    assert_eq!(got.len(), producers * n);
+}
+
+/// Single attempts (no retry loops): a model stays small, and Empty is
+/// checked exactly when it is reported.
+fn pop_attempts(list: &List<usize>, attempts: usize) -> Vec<usize> {
+    let mut got = Vec::new();
+    for _ in 0..attempts {
+        match list.try_pop() {
+            Ok(v) => got.push(v),
+            Err(PopError::Empty) => {}
+            Err(PopError::Closed) => panic!("never closed"),
+        }
+    }
+    got
+}
+
+#[test]
+fn spsc_fifo_across_blocks() {
+    loom_model(|| {
+        let list = Arc::new(List::new());
+        let producer = {
+            let list = list.clone();
+            thread::spawn(move || {
+                for s in 0..3 {
+                    list.try_push(tag(0, s)).unwrap();
+                }
+            })
+        };
+        let mut got = pop_attempts(&list, 3);
+        producer.join().unwrap();
+        let (rest, end) = drain(&list);
+        assert_eq!(end, PopError::Empty);
+        got.extend(rest);
+        assert_exactly_once_fifo(&got, 1, 3);
+    });
+}
+
+#[test]
+fn two_producers_one_consumer() {
+    loom_model(|| {
+        let list = Arc::new(List::new());
+        let producers: Vec<_> = (0..2)
+            .map(|p| {
+                let list = list.clone();
+                thread::spawn(move || {
+                    list.try_push(tag(p, 0)).unwrap();
+                    list.try_push(tag(p, 1)).unwrap();
+                })
+            })
+            .collect();
+        let mut got = pop_attempts(&list, 2);
+        for p in producers {
+            p.join().unwrap();
+        }
+        got.extend(drain(&list).0);
+        assert_exactly_once_fifo(&got, 2, 2);
+    });
+}
+
+#[test]
+fn one_producer_two_consumers() {
+    // One value is queued up front; the producer adds two more, crossing
+    // into the second block while both consumers pop.
+    loom_model(|| {
+        let list = Arc::new(List::new());
+        list.try_push(tag(0, 0)).unwrap();
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let list = list.clone();
+                thread::spawn(move || pop_attempts(&list, 1))
+            })
+            .collect();
+        list.try_push(tag(0, 1)).unwrap();
+        list.try_push(tag(0, 2)).unwrap();
+        let mut got = Vec::new();
+        for c in consumers {
+            got.extend(c.join().unwrap());
+        }
+        got.extend(drain(&list).0);
+        got.sort_unstable();
+        assert_exactly_once_fifo(&got, 1, 3);
+    });
+}
+
+#[test]
+fn consumer_order_follows_the_producer() {
+    // A consumer popping twice sees the producer's values in order while a
+    // second consumer takes some of them.
+    loom_model(|| {
+        let list = Arc::new(List::new());
+        let producer = {
+            let list = list.clone();
+            thread::spawn(move || {
+                for s in 0..3 {
+                    list.try_push(tag(0, s)).unwrap();
+                }
+            })
+        };
+        let other = {
+            let list = list.clone();
+            thread::spawn(move || pop_attempts(&list, 1))
+        };
+        let mine = pop_attempts(&list, 2);
+        assert!(mine.windows(2).all(|w| w[0] < w[1]), "{mine:?}");
+        producer.join().unwrap();
+        let mut got = mine;
+        got.extend(other.join().unwrap());
+        got.extend(drain(&list).0);
+        got.sort_unstable();
+        assert_exactly_once_fifo(&got, 1, 3);
+    });
+}
+
+#[test]
+fn empty_exactly_when_empty() {
+    // A value pushed before the pop starts (in happens-before) is never
+    // reported Empty; a pop racing the push may see either.
+    loom_model(|| {
+        let list = Arc::new(List::new());
+        let flag = Arc::new(AtomicUsize::new(0));
+        let producer = {
+            let (list, flag) = (list.clone(), flag.clone());
+            thread::spawn(move || {
+                list.try_push(tag(0, 0)).unwrap();
+                list.try_push(tag(0, 1)).unwrap();
+                flag.store(1, Ordering::Release);
+            })
+        };
+        let pushed = flag.load(Ordering::Acquire) == 1;
+        let mut got: Vec<usize> = list.try_pop().into_iter().collect();
+        if pushed {
+            assert_eq!(got, [tag(0, 0)], "a completed push was reported Empty");
+            assert_eq!(list.try_pop(), Ok(tag(0, 1)));
+            assert_eq!(list.try_pop(), Err(PopError::Empty));
+            got.push(tag(0, 1));
+        }
+        producer.join().unwrap();
+        let (rest, end) = drain(&list);
+        assert_eq!(end, PopError::Empty);
+        got.extend(rest);
+        assert_exactly_once_fifo(&got, 1, 2);
+    });
+}
+
+#[test]
+fn block_freed_while_slots_are_read() {
+    // Two consumers read the two slots of the first block at once: the one
+    // that reads the last slot starts freeing the block while the other may
+    // still be reading (the DESTROY hand-over). A free under a reader is
+    // reported by the list's liveness cell.
+    loom_model(|| {
+        let list = Arc::new(List::new());
+        for s in 0..3 {
+            list.try_push(tag(0, s)).unwrap();
+        }
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let list = list.clone();
+                thread::spawn(move || list.try_pop().unwrap())
+            })
+            .collect();
+        let mut got: Vec<usize> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
+        got.extend(drain(&list).0);
+        got.sort_unstable();
+        assert_exactly_once_fifo(&got, 1, 3);
+    });
+}
+
+#[test]
+fn close_races_push_and_pop() {
+    // Closer writes DATA then closes; a pusher and a popper race it. Whoever
+    // observes Closed sees DATA; an accepted push is drained before Closed.
+    loom_model(|| {
+        let list = Arc::new(List::new());
+        let data = Arc::new(AtomicUsize::new(0));
+        list.try_push(tag(0, 0)).unwrap();
+        let closer = {
+            let (list, data) = (list.clone(), data.clone());
+            thread::spawn(move || {
+                data.store(1, Ordering::Relaxed);
+                assert!(list.close());
+            })
+        };
+        let pusher = {
+            let (list, data) = (list.clone(), data.clone());
+            thread::spawn(move || match list.try_push(tag(0, 1)) {
+                Ok(()) => true,
+                Err(PushError::Closed(v)) => {
+                    assert_eq!(v, tag(0, 1));
+                    assert_eq!(data.load(Ordering::Relaxed), 1, "pre-close write unseen");
+                    false
+                }
+                Err(PushError::Full(_)) => unreachable!(),
+            })
+        };
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            match list.try_pop() {
+                Ok(v) => got.push(v),
+                Err(PopError::Empty) => {}
+                Err(PopError::Closed) => {
+                    assert_eq!(data.load(Ordering::Relaxed), 1, "pre-close write unseen");
+                }
+            }
+        }
+        closer.join().unwrap();
+        let accepted = pusher.join().unwrap();
+        let (rest, end) = drain(&list);
+        assert_eq!(end, PopError::Closed, "drained then Closed");
+        assert!(list.try_push(9).is_err(), "no push after close");
+        got.extend(rest);
+        assert_exactly_once_fifo(&got, 1, 1 + accepted as usize);
+    });
+}
+
+#[test]
+fn close_while_the_next_block_is_installed() {
+    // The producer reserves the last slot of the first block (and must then
+    // install the next one) while the list is closed: the install keeps the
+    // close bit and the consumer drains both values, then sees Closed.
+    loom_model(|| {
+        let list = Arc::new(List::new());
+        list.try_push(tag(0, 0)).unwrap();
+        let producer = {
+            let list = list.clone();
+            thread::spawn(move || list.try_push(tag(0, 1)).is_ok())
+        };
+        let closer = {
+            let list = list.clone();
+            thread::spawn(move || list.close())
+        };
+        let first = list.try_pop();
+        assert_eq!(first, Ok(tag(0, 0)));
+        let accepted = producer.join().unwrap();
+        assert!(closer.join().unwrap());
+        let (rest, end) = drain(&list);
+        assert_eq!(end, PopError::Closed);
+        assert_eq!(rest.len(), accepted as usize);
+        assert!(list.try_push(9).is_err());
+    });
+}
+
+/// Counts its drops in a loom atomic.
+struct Counted(Arc<AtomicUsize>);
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn drop_of_a_non_empty_list_drops_each_value_once() {
+    // The last Arc (and so the drop) may be in either thread, racing pops.
+    loom_model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let list = Arc::new(List::new());
+        for _ in 0..4 {
+            assert!(list.try_push(Counted(drops.clone())).is_ok());
+        }
+        let consumer = {
+            let list = list.clone();
+            thread::spawn(move || {
+                drop(list.try_pop().ok());
+                drop(list.try_pop().ok());
+            })
+        };
+        drop(list.try_pop().ok());
+        drop(list);
+        consumer.join().unwrap();
+        assert_eq!(drops.load(Ordering::Relaxed), 4);
+    });
+}
