@@ -43,5 +43,5 @@ pub use error::{PopError, PushError};
 
 pub use channel::{ChannelError, ChannelId, ChannelInfo, Channels, End, Received, UnboundOp};
 pub use interp::InterpId;
-pub use table::{Table, TableError};
 pub use list::List;
+pub use table::{Table, TableError};

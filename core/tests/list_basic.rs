@@ -147,11 +147,19 @@ fn drop_continues_after_a_panicking_value() {
     let list = List::new();
     for i in 0..70 {
         let explode = i == 5;
-        list.try_push(Bomb { explode, drops: drops.clone() }).unwrap();
+        list.try_push(Bomb {
+            explode,
+            drops: drops.clone(),
+        })
+        .unwrap();
     }
     let result = panic::catch_unwind(AssertUnwindSafe(move || drop(list)));
     assert!(result.is_err(), "the value's panic is resumed");
-    assert_eq!(drops.load(Ordering::Relaxed), 70, "every value dropped once");
+    assert_eq!(
+        drops.load(Ordering::Relaxed),
+        70,
+        "every value dropped once"
+    );
 }
 
 #[test]

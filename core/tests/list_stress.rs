@@ -105,7 +105,11 @@ fn mpmc_fifo_per_producer_exactly_once() {
         .into_iter()
         .flat_map(|c| c.join().unwrap())
         .collect();
-    assert_eq!(all.len(), PRODUCERS * PER_PRODUCER, "lost or duplicated values");
+    assert_eq!(
+        all.len(),
+        PRODUCERS * PER_PRODUCER,
+        "lost or duplicated values"
+    );
     all.sort_unstable();
     let expected = (0..PRODUCERS).flat_map(|p| (0..PER_PRODUCER).map(move |s| tag(p, s)));
     assert!(all.iter().copied().eq(expected), "a value was duplicated");
@@ -211,7 +215,11 @@ fn backlog_is_freed_when_popped_and_dropped() {
         assert_eq!(list.try_pop(), Ok(i));
     }
     let drained = LIVE_BYTES.load(Ordering::Relaxed);
-    assert!(drained - baseline <= 2048, "popped blocks freed: {}", drained - baseline);
+    assert!(
+        drained - baseline <= 2048,
+        "popped blocks freed: {}",
+        drained - baseline
+    );
     // Drop of a non-empty list frees everything.
     for i in 0..n {
         list.try_push(i).unwrap();

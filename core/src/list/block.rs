@@ -240,7 +240,10 @@ impl<T> Block<T> {
             // SAFETY: retired blocks stay allocated until here; the chain
             // links every block ever published, each once.
             let boxed = unsafe { Box::from_raw(block) };
-            assert!(boxed.live.is_retired(), "list: a block was never freed (leak)");
+            assert!(
+                boxed.live.is_retired(),
+                "list: a block was never freed (leak)"
+            );
             block = boxed.next.load(Ordering::Relaxed);
         }
     }

@@ -471,7 +471,13 @@ impl<T> List<T> {
 /// value). Works across index wrap-around when `LAP` divides the index space.
 fn positions_between(head: usize, tail: usize) -> usize {
     // Indices parked on a lap end count as the start of the next lap.
-    let fix = |i: usize| if i % LAP == BLOCK_CAP { i.wrapping_add(1) } else { i };
+    let fix = |i: usize| {
+        if i % LAP == BLOCK_CAP {
+            i.wrapping_add(1)
+        } else {
+            i
+        }
+    };
     let (head, tail) = (fix(head), fix(tail));
     // Rotate so that head falls into lap 0, then remove one lap end per lap.
     let base = head - head % LAP;
