@@ -188,6 +188,7 @@ pub fn each_bounded(v: &mut impl Visit) {
 
 /// Every unbounded queue: ours and the peers of the list groups.
 pub fn each_unbounded(v: &mut impl Visit) {
+    v.visit::<Shared<crate::ours::OurList>>();
     v.visit::<Shared<crossbeam_queue::SegQueue<u64>>>();
     v.visit::<Shared<concurrent_queue::ConcurrentQueue<u64>>>();
     v.visit::<CrossbeamChannel>();

@@ -185,7 +185,11 @@ fn render_rows(md: &mut String, g: &Group, ours: Option<&Bench>) {
     );
     for b in &g.benches {
         let ratio = ours.map_or("— | —".to_string(), |o| {
-            format!("{:.2}x | {:.2}x", b.median_ns / o.median_ns, b.min_ns / o.min_ns)
+            format!(
+                "{:.2}x | {:.2}x",
+                b.median_ns / o.median_ns,
+                b.min_ns / o.min_ns
+            )
         });
         let name = if ours.is_some_and(|o| o.name == b.name) {
             format!("**{}**", b.name)
