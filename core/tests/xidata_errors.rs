@@ -234,12 +234,14 @@ fn events_borrow_from_the_input() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(events.len(), 5);
-    let Event::Str(s) = events[1] else { panic!() };
+    let Event::Str(s) = &events[1] else { panic!() };
     assert_eq!(s.as_str(), Some("abc"));
     assert!(range.contains(&s.as_bytes().as_ptr()));
-    let Event::Bytes(b) = events[2] else { panic!() };
+    let Event::Bytes(b) = &events[2] else {
+        panic!()
+    };
     assert!(range.contains(&b.as_ptr()));
-    let Event::Str(s) = events[3] else { panic!() };
+    let Event::Str(s) = &events[3] else { panic!() };
     assert_eq!(
         (s.as_str(), s.code_points().collect::<Vec<_>>()),
         (None, vec![0xd800])

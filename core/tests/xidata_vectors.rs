@@ -39,7 +39,7 @@ fn via_events(bytes: &[u8]) -> Value {
                 tag,
                 payload: payload.to_vec(),
             }),
-            Event::Exception(e) => Value::from(e.to_owned()),
+            Event::Exception(e) => Value::from(e.to_snapshot()),
         };
         match stack.last_mut() {
             Some(top) => top.push(v),

@@ -48,7 +48,9 @@ impl Default for DecodeOptions<'_> {
 }
 
 /// One step of the streaming decoder. Strings and bytes borrow the input.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Kept at 32 bytes (the rare exception snapshot is boxed) so that moving
+/// events around costs little.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event<'a> {
     /// `None`.
     None,
@@ -77,8 +79,9 @@ pub enum Event<'a> {
         /// Payload.
         payload: &'a [u8],
     },
-    /// An exception snapshot.
-    Exception(ExceptionRef<'a>),
+    /// An exception snapshot (boxed: six string views would triple the
+    /// size of every event).
+    Exception(Box<ExceptionRef<'a>>),
 }
 
 /// Open tuples' remaining item counts; the first levels live inline so
@@ -345,14 +348,14 @@ impl<'a, 'r> Events<'a, 'r> {
         } else {
             None
         };
-        Ok(Event::Exception(ExceptionRef {
+        Ok(Event::Exception(Box::new(ExceptionRef {
             type_name,
             qualname,
             module,
             msg,
             formatted,
             traceback,
-        }))
+        })))
     }
 }
 
@@ -410,6 +413,9 @@ fn to_owned(event: Event<'_>) -> Value {
             tag,
             payload: payload.to_vec(),
         }),
-        Event::Exception(e) => Value::Exception(Box::new(e.to_owned())),
+        Event::Exception(e) => Value::Exception(Box::new(e.to_snapshot())),
     }
 }
+
+// Moving events is on the hot path: keep them small.
+const _: () = assert!(core::mem::size_of::<Event<'static>>() <= 32);

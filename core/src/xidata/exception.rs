@@ -43,7 +43,7 @@ pub struct ExceptionRef<'a> {
 
 impl ExceptionRef<'_> {
     /// An owned copy.
-    pub fn to_owned(&self) -> ExceptionSnapshot {
+    pub fn to_snapshot(&self) -> ExceptionSnapshot {
         ExceptionSnapshot {
             type_name: self.type_name.to_owned(),
             qualname: self.qualname.to_owned(),
