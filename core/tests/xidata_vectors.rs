@@ -27,19 +27,7 @@ fn via_events(bytes: &[u8]) -> Value {
                 continue;
             }
             Event::TupleEnd => Value::Tuple(stack.pop().unwrap()),
-            Event::None => Value::None,
-            Event::Bool(b) => Value::Bool(b),
-            Event::Int(i) => Value::Int(i),
-            Event::BigInt(b) => Value::BigInt(b.to_owned()),
-            Event::Float(f) => Value::Float(f),
-            Event::Complex(r, i) => Value::Complex(r, i),
-            Event::Str(s) => Value::Str(s.to_owned()),
-            Event::Bytes(b) => Value::Bytes(b.to_vec()),
-            Event::Ext { tag, payload } => Value::Ext(xikernel::xidata::ExtValue {
-                tag,
-                payload: payload.to_vec(),
-            }),
-            Event::Exception(e) => Value::from(e.to_snapshot()),
+            scalar => scalar.to_value().expect("scalar event"),
         };
         match stack.last_mut() {
             Some(top) => top.push(v),

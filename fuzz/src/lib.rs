@@ -70,31 +70,21 @@ pub fn arb_value(u: &mut Unstructured<'_>, depth: u32) -> Result<Value> {
 pub fn via_events(bytes: &[u8]) -> core::result::Result<Value, DecodeError> {
     let mut open: Vec<Vec<Value>> = Vec::new();
     for ev in Events::new(bytes, &DecodeOptions::default())? {
-        let v = match ev? {
+        let ev = ev?;
+        if let Event::Str(s) = &ev {
+            // The two views of a string must agree.
+            if let Some(text) = s.as_str() {
+                assert_eq!(text.as_bytes(), s.as_bytes());
+                assert!(s.is_utf8());
+            }
+        }
+        let v = match ev {
             Event::TupleStart(_) => {
                 open.push(Vec::new());
                 continue;
             }
             Event::TupleEnd => Value::Tuple(open.pop().expect("TupleEnd without TupleStart")),
-            Event::None => Value::None,
-            Event::Bool(b) => Value::Bool(b),
-            Event::Int(i) => Value::Int(i),
-            Event::BigInt(b) => Value::BigInt(b.to_owned()),
-            Event::Float(f) => Value::Float(f),
-            Event::Complex(r, i) => Value::Complex(r, i),
-            Event::Str(s) => {
-                // The two views of a string must agree.
-                if let Some(text) = s.as_str() {
-                    assert_eq!(text.as_bytes(), s.as_bytes());
-                }
-                Value::Str(s.to_owned())
-            }
-            Event::Bytes(b) => Value::Bytes(b.to_vec()),
-            Event::Ext { tag, payload } => Value::Ext(ExtValue {
-                tag,
-                payload: payload.to_vec(),
-            }),
-            Event::Exception(e) => Value::from(e.to_snapshot()),
+            scalar => scalar.to_value().expect("scalar event"),
         };
         match open.last_mut() {
             Some(top) => top.push(v),

@@ -389,7 +389,8 @@ pub fn decode_with(input: &[u8], opts: &DecodeOptions<'_>) -> Result<Value, Deco
                 continue;
             }
             Event::TupleEnd => Value::Tuple(open.pop().unwrap_or_default()),
-            other => to_owned(other),
+            // Scalars always have a value; `None` cannot happen here.
+            scalar => scalar.to_value().unwrap_or(Value::None),
         };
         match open.last_mut() {
             Some(parent) => parent.push(value),
@@ -398,22 +399,26 @@ pub fn decode_with(input: &[u8], opts: &DecodeOptions<'_>) -> Result<Value, Deco
     }
 }
 
-/// The owned value of a scalar event (tuples are assembled by the caller).
-fn to_owned(event: Event<'_>) -> Value {
-    match event {
-        Event::None | Event::TupleStart(_) | Event::TupleEnd => Value::None,
-        Event::Bool(b) => Value::Bool(b),
-        Event::Int(i) => Value::Int(i),
-        Event::BigInt(b) => Value::BigInt(b.to_owned()),
-        Event::Float(f) => Value::Float(f),
-        Event::Complex(re, im) => Value::Complex(re, im),
-        Event::Str(s) => Value::Str(s.to_owned()),
-        Event::Bytes(b) => Value::Bytes(b.to_vec()),
-        Event::Ext { tag, payload } => Value::Ext(ExtValue {
-            tag,
-            payload: payload.to_vec(),
-        }),
-        Event::Exception(e) => Value::Exception(Box::new(e.to_snapshot())),
+impl Event<'_> {
+    /// The owned value of a scalar event; `None` for `TupleStart` /
+    /// `TupleEnd` (tuples are assembled by whoever tracks the nesting).
+    pub fn to_value(&self) -> Option<Value> {
+        Some(match self {
+            Event::TupleStart(_) | Event::TupleEnd => return None,
+            Event::None => Value::None,
+            Event::Bool(b) => Value::Bool(*b),
+            Event::Int(i) => Value::Int(*i),
+            Event::BigInt(b) => Value::BigInt(b.to_owned()),
+            Event::Float(f) => Value::Float(*f),
+            Event::Complex(re, im) => Value::Complex(*re, *im),
+            Event::Str(s) => Value::Str(s.to_owned()),
+            Event::Bytes(b) => Value::Bytes(b.to_vec()),
+            Event::Ext { tag, payload } => Value::Ext(ExtValue {
+                tag: *tag,
+                payload: payload.to_vec(),
+            }),
+            Event::Exception(e) => Value::Exception(Box::new(e.to_snapshot())),
+        })
     }
 }
 
