@@ -100,6 +100,46 @@ fn close_races_send_and_recv() {
     });
 }
 
+/// A non-blocking send must wake a receiver parked on the empty channel.
+#[test]
+fn send_wakes_blocked_recv() {
+    loom_model(|| {
+        let (chans, cid, drops) = setup();
+        let r = {
+            let c = chans.clone();
+            thread::spawn(move || {
+                c.recv_wait(I2, cid, None)
+                    .map(|r| matches!(r, Received::Item(_)))
+            })
+        };
+        chans.send(I1, cid, Item(drops.clone()), OP).unwrap();
+        assert_eq!(r.join().unwrap(), Ok(true));
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// A send-and-wait returns once *its* item is received, even when another
+/// item queued before it is received first.
+#[test]
+fn send_wait_returns_once_its_item_is_received() {
+    loom_model(|| {
+        let (chans, cid, drops) = setup();
+        chans.send(MAIN, cid, Item(drops.clone()), OP).unwrap();
+        let s = {
+            let (c, d) = (chans.clone(), drops.clone());
+            thread::spawn(move || c.send_wait(I1, cid, Item(d), OP, None))
+        };
+        for _ in 0..2 {
+            assert!(matches!(
+                chans.recv_wait(I2, cid, None),
+                Ok(Received::Item(_))
+            ));
+        }
+        assert_eq!(s.join().unwrap(), Ok(()));
+        assert_eq!(drops.load(SeqCst), 2);
+    });
+}
+
 /// A forced close races a blocked receiver and a blocked send-and-wait on
 /// the same channel: every waiter wakes with a consistent result.
 #[test]
