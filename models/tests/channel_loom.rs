@@ -34,6 +34,16 @@ fn setup() -> (Arc<Channels<Item>>, ChannelId, Arc<AtomicUsize>) {
     (chans, cid, Arc::new(AtomicUsize::new(0)))
 }
 
+/// I1 blocks in a send-and-wait of one item on `cid`.
+fn spawn_send_wait(
+    chans: &Arc<Channels<Item>>,
+    cid: ChannelId,
+    drops: &Arc<AtomicUsize>,
+) -> thread::JoinHandle<Result<(), ChannelError>> {
+    let (c, d) = (chans.clone(), drops.clone());
+    thread::spawn(move || c.send_wait(I1, cid, Item(d), OP, None))
+}
+
 /// destroy races a send and a non-blocking recv on the same channel.
 #[test]
 fn destroy_races_send_and_recv() {
@@ -125,10 +135,7 @@ fn send_wait_returns_once_its_item_is_received() {
     loom_model(|| {
         let (chans, cid, drops) = setup();
         chans.send(MAIN, cid, Item(drops.clone()), OP).unwrap();
-        let s = {
-            let (c, d) = (chans.clone(), drops.clone());
-            thread::spawn(move || c.send_wait(I1, cid, Item(d), OP, None))
-        };
+        let s = spawn_send_wait(&chans, cid, &drops);
         for _ in 0..2 {
             assert!(matches!(
                 chans.recv_wait(I2, cid, None),
@@ -150,10 +157,7 @@ fn force_close_wakes_blocked_recv_and_send_wait() {
             let c = chans.clone();
             thread::spawn(move || c.recv_wait(I2, cid, None).map(drop))
         };
-        let s = {
-            let (c, d) = (chans.clone(), drops.clone());
-            thread::spawn(move || c.send_wait(I1, cid, Item(d), OP, None))
-        };
+        let s = spawn_send_wait(&chans, cid, &drops);
         assert_eq!(chans.close(cid, End::Both, true), Ok(()));
         let got = r.join().unwrap();
         let sent = s.join().unwrap();
@@ -182,10 +186,7 @@ fn force_close_releases_queued_items_once() {
     loom_model(|| {
         let (chans, cid, drops) = setup();
         chans.send(MAIN, cid, Item(drops.clone()), OP).unwrap();
-        let s = {
-            let (c, d) = (chans.clone(), drops.clone());
-            thread::spawn(move || c.send_wait(I1, cid, Item(d), OP, None))
-        };
+        let s = spawn_send_wait(&chans, cid, &drops);
         assert_eq!(chans.close(cid, End::Both, true), Ok(()));
         let sent = s.join().unwrap();
         assert!(matches!(

@@ -9,7 +9,7 @@
 //! reports which tokens an operation must *release* (drop), so a test can
 //! check that the kernel releases exactly those, exactly then.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use xikernel::channel::{ChannelError, ChannelId, ChannelInfo, End, UnboundOp};
 use xikernel::interp::InterpId;
@@ -52,6 +52,18 @@ pub struct RefChannels {
 }
 
 type R<T> = Result<T, ChannelError>;
+
+/// The channel `cid` if it exists and is not closed.
+fn live(channels: &mut BTreeMap<u64, RefChannel>, cid: ChannelId) -> R<&mut RefChannel> {
+    let ch = channels
+        .get_mut(&cid.0)
+        .ok_or(ChannelError::NotFound(cid))?;
+    if ch.open {
+        Ok(ch)
+    } else {
+        Err(ChannelError::Closed(cid))
+    }
+}
 
 impl RefChannel {
     fn ends_mut(&mut self, send: bool) -> &mut BTreeMap<InterpId, bool> {
@@ -97,15 +109,7 @@ impl RefChannels {
 
     /// Looks up an existing channel that is not closed.
     fn live(&mut self, cid: ChannelId) -> R<&mut RefChannel> {
-        let ch = self
-            .channels
-            .get_mut(&cid.0)
-            .ok_or(ChannelError::NotFound(cid))?;
-        if ch.open {
-            Ok(ch)
-        } else {
-            Err(ChannelError::Closed(cid))
-        }
+        live(&mut self.channels, cid)
     }
 
     pub fn create(&mut self, default: UnboundOp) -> R<ChannelId> {
@@ -183,13 +187,7 @@ impl RefChannels {
 
     pub fn recv(&mut self, who: InterpId, cid: ChannelId) -> R<RefRecv> {
         let released = &mut self.released;
-        let ch = self
-            .channels
-            .get_mut(&cid.0)
-            .ok_or(ChannelError::NotFound(cid))?;
-        if !ch.open {
-            return Err(ChannelError::Closed(cid));
-        }
+        let ch = live(&mut self.channels, cid)?;
         let end = ch.recv_ends.entry(who).or_insert(true);
         if !*end {
             return Err(ChannelError::AlreadyClosed(cid));
@@ -229,13 +227,7 @@ impl RefChannels {
 
     pub fn release(&mut self, who: InterpId, cid: ChannelId, end: End) -> R<()> {
         let released = &mut self.released;
-        let ch = self
-            .channels
-            .get_mut(&cid.0)
-            .ok_or(ChannelError::NotFound(cid))?;
-        if !ch.open {
-            return Err(ChannelError::Closed(cid));
-        }
+        let ch = live(&mut self.channels, cid)?;
         if end != End::Recv {
             ch.ends_mut(true).insert(who, false);
         }
@@ -301,33 +293,43 @@ impl RefChannels {
             return Ok(info);
         }
         info.count = ch.queue.len();
-        let send = |i: &InterpId| ch.send_ends.get(i).copied();
-        let recv = |i: &InterpId| ch.recv_ends.get(i).copied();
-        let interps: BTreeSet<InterpId> = ch
-            .send_ends
-            .keys()
-            .chain(ch.recv_ends.keys())
-            .copied()
-            .collect();
-        for i in &interps {
-            // CPython's bucket names, including its swapped "both_*_released".
-            let bucket = match (send(i), recv(i)) {
-                (Some(true), None) => &mut info.num_interp_send,
-                (Some(false), None) => &mut info.num_interp_send_released,
-                (None, Some(true)) => &mut info.num_interp_recv,
-                (None, Some(false)) => &mut info.num_interp_recv_released,
-                (Some(true), Some(true)) => &mut info.num_interp_both,
-                (Some(false), Some(false)) => &mut info.num_interp_both_released,
-                (Some(true), Some(false)) => &mut info.num_interp_both_send_released,
-                (Some(false), Some(true)) => &mut info.num_interp_both_recv_released,
-                (None, None) => unreachable!(),
-            };
-            *bucket += 1;
+        // CPython's `_channel_get_info`, loop for loop: count send ends,
+        // then move interpreters that also have a recv end into the "both"
+        // buckets (with CPython's swapped `both_*_released` names).
+        for &open in ch.send_ends.values() {
+            if open {
+                info.num_interp_send += 1;
+            } else {
+                info.num_interp_send_released += 1;
+            }
         }
-        info.send_associated = send(&who) == Some(true);
-        info.send_released = send(&who) == Some(false);
-        info.recv_associated = recv(&who) == Some(true);
-        info.recv_released = recv(&who) == Some(false);
+        for (interp, &recv_open) in &ch.recv_ends {
+            let Some(&send_open) = ch.send_ends.get(interp) else {
+                if recv_open {
+                    info.num_interp_recv += 1;
+                } else {
+                    info.num_interp_recv_released += 1;
+                }
+                continue;
+            };
+            if send_open {
+                info.num_interp_send -= 1;
+            } else {
+                info.num_interp_send_released -= 1;
+            }
+            *match (send_open, recv_open) {
+                (true, true) => &mut info.num_interp_both,
+                (false, false) => &mut info.num_interp_both_released,
+                (true, false) => &mut info.num_interp_both_send_released,
+                (false, true) => &mut info.num_interp_both_recv_released,
+            } += 1;
+        }
+        let send = ch.send_ends.get(&who).copied();
+        let recv = ch.recv_ends.get(&who).copied();
+        info.send_associated = send == Some(true);
+        info.send_released = send == Some(false);
+        info.recv_associated = recv == Some(true);
+        info.recv_released = recv == Some(false);
         Ok(info)
     }
 }
