@@ -223,11 +223,11 @@ fn run(workers: usize, channels: usize, ops: usize) {
 }
 
 #[test]
-fn random_mixes_three_workers_two_channels() {
-    shuttle_check(|| run(3, 2, 6));
+fn random_mixes_four_workers_three_channels() {
+    shuttle_check(|| run(4, 3, 12));
 }
 
 #[test]
 fn random_mixes_four_workers_one_channel() {
-    shuttle_check(|| run(4, 1, 5));
+    shuttle_check(|| run(4, 1, 10));
 }

@@ -73,7 +73,9 @@ impl<T> Channels<T> {
             }
         };
         // A successful send only asks to wake one receiver.
-        chan.items_cv.notify_one();
+        if st.recv_waiters > 0 {
+            chan.items_cv.notify_one();
+        }
         loop {
             if let Some(outcome) = st.take_outcome(id) {
                 drop(st);
@@ -89,8 +91,14 @@ impl<T> Channels<T> {
                     chan.finish(st, fx);
                     return r;
                 }
-                Some(left) => st = st.wait_timeout(&chan.taken_cv, left).0,
-                None => st = st.wait(&chan.taken_cv),
+                left => {
+                    st.send_waiters += 1;
+                    st = match left {
+                        Some(left) => st.wait_timeout(&chan.taken_cv, left).0,
+                        None => st.wait(&chan.taken_cv),
+                    };
+                    st.send_waiters -= 1;
+                }
             }
         }
     }
@@ -117,8 +125,14 @@ impl<T> Channels<T> {
             }
             match deadline.remaining() {
                 Some(Duration::ZERO) => return Err(ChannelError::Timeout),
-                Some(left) => st = st.wait_timeout(&chan.items_cv, left).0,
-                None => st = st.wait(&chan.items_cv),
+                left => {
+                    st.recv_waiters += 1;
+                    st = match left {
+                        Some(left) => st.wait_timeout(&chan.items_cv, left).0,
+                        None => st.wait(&chan.items_cv),
+                    };
+                    st.recv_waiters -= 1;
+                }
             }
         }
     }

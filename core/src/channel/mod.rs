@@ -110,7 +110,14 @@ impl<T> Channel<T> {
 
     /// Unlocks, wakes whoever the operation made runnable, and only then
     /// drops the released items (their `Drop` may take other locks).
-    fn finish(&self, guard: OrderedGuard<'_, State<T>>, fx: Effects<T>) {
+    fn finish(&self, guard: OrderedGuard<'_, State<T>>, mut fx: Effects<T>) {
+        // Nobody parked (checked under the lock): skip the syscall.
+        if guard.recv_waiters == 0 {
+            fx.wake_receivers = state::Wake::None;
+        }
+        if guard.send_waiters == 0 {
+            fx.wake_senders = false;
+        }
         drop(guard);
         // Notifying after unlocking cannot lose a wake-up: the state change
         // was made under the lock, and every waiter re-checks it under the

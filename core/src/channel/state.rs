@@ -84,6 +84,11 @@ pub(super) struct State<T> {
     pub(super) status: Status,
     /// Unlinked from the table by `destroy`: every later use is NotFound.
     pub(super) dead: bool,
+    /// Threads parked on the receivers' / senders' condvar. A notify is a
+    /// syscall even with nobody waiting, so wake-ups are skipped when these
+    /// are 0 (read under the lock, so no waiter can be missed).
+    pub(super) recv_waiters: usize,
+    pub(super) send_waiters: usize,
     items: VecDeque<Item<T>>,
     next_item: u64,
     ends: Ends,
@@ -97,6 +102,8 @@ impl<T> State<T> {
         Self {
             status: Status::Open,
             dead: false,
+            recv_waiters: 0,
+            send_waiters: 0,
             items: VecDeque::new(),
             next_item: 0,
             ends: Ends::default(),
