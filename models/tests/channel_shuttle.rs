@@ -93,15 +93,16 @@ fn random_op(
 ) {
     let mut rng = thread_rng();
     let op = OPS[rng.gen_range(0..3)];
-    match rng.gen_range(0..12) {
-        0..=2 => {
+    // Weighted towards traffic so channels stay open for a while.
+    match rng.gen_range(0..30) {
+        0..=8 => {
             let item = Item::new(ledger);
             let id = item.id;
             if chans.send(me, cid, item, op).is_err() {
                 never.push(id);
             }
         }
-        3 | 4 => {
+        9..=11 => {
             let item = Item::new(ledger);
             let id = item.id;
             let timeout = (!may_block || rng.gen_bool(0.5)).then_some(Duration::ZERO);
@@ -110,18 +111,18 @@ fn random_op(
                 Err(_) => never.push(id),
             }
         }
-        5 | 6 => on_receive(ledger, chans.recv(me, cid)),
-        7 => {
+        12..=20 => on_receive(ledger, chans.recv(me, cid)),
+        21..=23 => {
             let timeout = (!may_block || rng.gen_bool(0.5)).then_some(Duration::ZERO);
             on_receive(ledger, chans.recv_wait(me, cid, timeout));
         }
-        8 => {
+        24 => {
             let _ = chans.close(cid, any_end(&mut rng), rng.gen_bool(0.5));
         }
-        9 => {
+        25 => {
             let _ = chans.release(me, cid, any_end(&mut rng));
         }
-        10 => {
+        26..=28 => {
             if let Ok(i) = chans.get_info(me, cid) {
                 assert_eq!(
                     u8::from(i.open) + u8::from(i.closing) + u8::from(i.closed),
