@@ -332,9 +332,9 @@ impl<T> Ring<T> {
         // initialised and visible), our head CAS removed it from every pop's
         // reach, and no push can claim the slot until we store its stamp. The
         // old item moves out and `value` moves in: each is owned exactly once.
-        let old = slot.value.with_mut(|p| unsafe {
-            core::ptr::replace(p, MaybeUninit::new(value)).assume_init()
-        });
+        let old = slot
+            .value
+            .with_mut(|p| unsafe { core::ptr::replace(p, MaybeUninit::new(value)).assume_init() });
         // Release: publishes the new value to its pop (loom: `force_push_*`).
         slot.stamp.store(tail + 1, Ordering::Release);
         Ok(old)

@@ -1,0 +1,480 @@
+#![cfg(feature = "loom")]
+//! loom models of `Ring` (run: `cargo test --release --features loom -p
+//! xikernel-models --test ring_loom`).
+//!
+//! Every operation inside a model is a *single attempt* (no retry loops on
+//! Full/Empty), so outcomes are checked against what was possible rather
+//! than forced: accepted pushes must come out exactly once and in
+//! per-producer order, `Full`/`Empty` only when the ring really was full or
+//! empty (checked with hand-off counters), `Closed` only after draining, and
+//! writes made before `close` visible to whoever observes it. The
+//! `len_snapshot_*` models pin the orderings that keep `len` consistent.
+//! Which model catches which weakened ordering: `docs/orderings.md`.
+
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use xikernel::ring::Ring;
+use xikernel::sync::{thread, Arc, UnsafeCell};
+use xikernel::{PopError, PushError};
+use xikernel_models::loom_model;
+
+/// Pops until `Empty`/`Closed` on a quiescent ring (after all joins).
+fn drain(ring: &Ring<usize>) -> (Vec<usize>, PopError) {
+    let mut out = Vec::new();
+    loop {
+        match ring.try_pop() {
+            Ok(v) => out.push(v),
+            Err(e) => return (out, e),
+        }
+    }
+}
+
+/// One producer, one consumer, single attempts, at capacity `cap`:
+/// FIFO, no loss or duplication, and `Full`/`Empty` only when true.
+///
+/// `pushed`/`popped` count completed operations (incremented after each one
+/// returns, Release; read before each attempt, Acquire), so a value read
+/// before an attempt is a lower bound of what happened before it:
+/// - `Full` needs `accepted - popped_before >= cap`,
+/// - `Empty` needs `pushed_before <= consumed`.
+fn spsc(cap: usize, pushes: usize, pops: usize) {
+    loom_model(move || {
+        let ring = Arc::new(Ring::new(cap));
+        let pushed = Arc::new(AtomicUsize::new(0));
+        let popped = Arc::new(AtomicUsize::new(0));
+        let producer = {
+            let (ring, pushed, popped) = (ring.clone(), pushed.clone(), popped.clone());
+            thread::spawn(move || {
+                let mut accepted = Vec::new();
+                for v in 0..pushes {
+                    let before = popped.load(Ordering::Acquire);
+                    match ring.try_push(v) {
+                        Ok(()) => {
+                            accepted.push(v);
+                            pushed.fetch_add(1, Ordering::Release);
+                        }
+                        Err(PushError::Full(back)) => {
+                            assert_eq!(back, v);
+                            assert!(accepted.len() - before >= cap, "false Full");
+                        }
+                        Err(PushError::Closed(_)) => panic!("never closed"),
+                    }
+                }
+                accepted
+            })
+        };
+        let mut got = Vec::new();
+        for _ in 0..pops {
+            let before = pushed.load(Ordering::Acquire);
+            match ring.try_pop() {
+                Ok(v) => {
+                    got.push(v);
+                    popped.fetch_add(1, Ordering::Release);
+                }
+                Err(PopError::Empty) => assert!(before <= got.len(), "false Empty"),
+                Err(PopError::Closed) => panic!("never closed"),
+            }
+        }
+        let accepted = producer.join().unwrap();
+        let (rest, end) = drain(&ring);
+        assert_eq!(end, PopError::Empty);
+        got.extend(rest);
+        assert_eq!(got, accepted, "FIFO, exactly once");
+    });
+}
+
+#[test]
+fn spsc_capacity_1() {
+    spsc(1, 3, 2);
+}
+
+#[test]
+fn spsc_capacity_2() {
+    spsc(2, 3, 2);
+}
+
+#[test]
+fn spsc_capacity_3() {
+    spsc(3, 4, 2);
+}
+
+/// Checks that `seq` holds each producer's values in increasing order.
+fn assert_per_producer_fifo(seq: &[usize]) {
+    for p in 0..2 {
+        let mine: Vec<_> = seq.iter().filter(|&&v| v / 10 == p).collect();
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "producer {p}: {seq:?}"
+        );
+    }
+}
+
+/// Two producers (values `10 * p + i`), one consumer.
+fn mpsc(cap: usize) {
+    loom_model(move || {
+        let ring = Arc::new(Ring::new(cap));
+        let producers: Vec<_> = (0..2)
+            .map(|p| {
+                let ring = ring.clone();
+                thread::spawn(move || {
+                    (0..2)
+                        .map(|i| 10 * p + i)
+                        .filter(|&v| ring.try_push(v).is_ok())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut got: Vec<_> = (0..2).filter_map(|_| ring.try_pop().ok()).collect();
+        let mut accepted: Vec<_> = producers
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        got.extend(drain(&ring).0);
+        assert_per_producer_fifo(&got);
+        got.sort_unstable();
+        accepted.sort_unstable();
+        assert_eq!(got, accepted, "exactly once");
+    });
+}
+
+#[test]
+fn mpsc_2p1c_capacity_1() {
+    mpsc(1);
+}
+
+#[test]
+fn mpsc_2p1c_capacity_2() {
+    mpsc(2);
+}
+
+/// One producer, two consumers: each consumer sees increasing values, the
+/// union is exactly what was accepted.
+///
+/// The producer is a spawned thread and `main` is one of the consumers: with
+/// the producer as `main`, loom (0.7) explores schedules in which the two
+/// consumers, both spinning on the producer's claimed-but-unpublished slot,
+/// yield to each other forever and never run the producer again, and
+/// reports "exceeded maximum number of branches" (tokio-rs/loom#398).
+fn spmc(cap: usize) {
+    loom_model(move || {
+        let ring = Arc::new(Ring::new(cap));
+        let producer = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                (0..3)
+                    .filter(|&v| ring.try_push(v).is_ok())
+                    .collect::<Vec<_>>()
+            })
+        };
+        let consumer = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                (0..2)
+                    .filter_map(|_| ring.try_pop().ok())
+                    .collect::<Vec<_>>()
+            })
+        };
+        let mine: Vec<_> = (0..2).filter_map(|_| ring.try_pop().ok()).collect();
+        let accepted = producer.join().unwrap();
+        let mut all = Vec::new();
+        for got in [mine, consumer.join().unwrap()] {
+            assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
+            all.extend(got);
+        }
+        all.extend(drain(&ring).0);
+        all.sort_unstable();
+        assert_eq!(all, accepted, "exactly once");
+    });
+}
+
+#[test]
+fn spmc_1p2c_capacity_1() {
+    spmc(1);
+}
+
+#[test]
+fn spmc_1p2c_capacity_2() {
+    spmc(2);
+}
+
+/// A non-atomic note written before `close`, read by whoever observes the
+/// closed state; loom reports a data race if the observation does not
+/// synchronise with the close.
+struct Note(UnsafeCell<usize>);
+
+impl Note {
+    fn new() -> Self {
+        Note(UnsafeCell::new(0))
+    }
+    fn write(&self, v: usize) {
+        // SAFETY: called once, by the closing thread, before `close`; every
+        // reader runs only after observing that close (which the model
+        // checks by reporting any unsynchronised access as a race).
+        self.0.with_mut(|p| unsafe { *p = v });
+    }
+    fn read(&self) -> usize {
+        // SAFETY: see `write`.
+        self.0.with(|p| unsafe { *p })
+    }
+}
+
+/// A closer (note, then close) races a pusher and a popper. Pops report
+/// `Closed` only once drained; an accepted push is drained exactly once;
+/// both the popper and the pusher see the note when they observe `Closed`.
+#[test]
+fn close_visibility_push_pop() {
+    loom_model(|| {
+        let ring = Arc::new(Ring::new(1));
+        let note = Arc::new(Note::new());
+        let closer = {
+            let (ring, note) = (ring.clone(), note.clone());
+            thread::spawn(move || {
+                note.write(42);
+                assert!(ring.close());
+            })
+        };
+        let pusher = {
+            let (ring, note) = (ring.clone(), note.clone());
+            thread::spawn(move || match ring.try_push(7) {
+                Ok(()) => true,
+                Err(PushError::Closed(7)) => {
+                    assert_eq!(note.read(), 42);
+                    false
+                }
+                Err(e) => panic!("{e:?}"),
+            })
+        };
+        let mut popped = Vec::new();
+        for _ in 0..2 {
+            match ring.try_pop() {
+                Ok(v) => popped.push(v),
+                Err(PopError::Closed) => {
+                    assert_eq!(note.read(), 42);
+                    break;
+                }
+                Err(PopError::Empty) => {}
+            }
+        }
+        closer.join().unwrap();
+        let accepted = pusher.join().unwrap();
+        let (rest, end) = drain(&ring);
+        assert_eq!(end, PopError::Closed);
+        popped.extend(rest);
+        assert_eq!(popped, if accepted { vec![7] } else { vec![] });
+    });
+}
+
+/// `is_closed() == true` publishes the closer's prior writes.
+#[test]
+fn close_visibility_is_closed() {
+    loom_model(|| {
+        let ring = Arc::new(Ring::<usize>::new(2));
+        let note = Arc::new(Note::new());
+        let closer = {
+            let (ring, note) = (ring.clone(), note.clone());
+            thread::spawn(move || {
+                note.write(42);
+                ring.close();
+            })
+        };
+        if ring.is_closed() {
+            assert_eq!(note.read(), 42);
+        }
+        closer.join().unwrap();
+    });
+}
+
+/// Two closers: exactly one wins, and the loser (`close() == false`) sees
+/// the winner's prior writes.
+#[test]
+fn close_visibility_loser() {
+    loom_model(|| {
+        let ring = Arc::new(Ring::<usize>::new(1));
+        let notes = Arc::new([Note::new(), Note::new()]);
+        let other = {
+            let (ring, notes) = (ring.clone(), notes.clone());
+            thread::spawn(move || {
+                notes[1].write(1);
+                if !ring.close() {
+                    assert_eq!(notes[0].read(), 10);
+                    return false;
+                }
+                true
+            })
+        };
+        notes[0].write(10);
+        let won = ring.close();
+        if !won {
+            assert_eq!(notes[1].read(), 1);
+        }
+        assert!(won != other.join().unwrap(), "exactly one winner");
+    });
+}
+
+/// `force_push` races a popper on a full ring of `0..cap`: every value
+/// ends up exactly once (popped, returned as overwritten, or drained), the
+/// overwritten one is the oldest not yet popped, order is kept.
+fn force_push_vs_pop(cap: usize) {
+    loom_model(move || {
+        let ring = Arc::new(Ring::new(cap));
+        for v in 0..cap {
+            ring.try_push(v).unwrap();
+        }
+        let forcer = {
+            let ring = ring.clone();
+            thread::spawn(move || ring.force_push(100).unwrap())
+        };
+        let mut popped: Vec<_> = (0..2).filter_map(|_| ring.try_pop().ok()).collect();
+        let old = forcer.join().unwrap();
+        let (rest, _) = drain(&ring);
+        if let Some(old) = old {
+            assert!(old < cap && !popped.contains(&old), "{old}");
+            // Everything older than the overwritten item was popped first.
+            assert!((0..old).all(|v| popped.contains(&v)), "{old} {popped:?}");
+            assert!(rest.iter().all(|&v| v > old));
+        }
+        popped.extend(rest.iter().copied());
+        assert!(popped.windows(2).all(|w| w[0] < w[1]), "{popped:?}");
+        popped.extend(old);
+        popped.sort_unstable();
+        let mut all: Vec<_> = (0..cap).collect();
+        all.push(100);
+        assert_eq!(popped, all, "exactly once");
+        assert!(rest.len() <= cap);
+    });
+}
+
+#[test]
+fn force_push_vs_pop_capacity_1() {
+    force_push_vs_pop(1);
+}
+
+#[test]
+fn force_push_vs_pop_capacity_2() {
+    force_push_vs_pop(2);
+}
+
+/// `close` races a `force_push` on a full ring: the close is never lost (the
+/// overwrite moves the tail with an RMW that keeps the mark bit), the pushed
+/// value is either refused or replaces exactly the oldest item.
+#[test]
+fn close_vs_force_push() {
+    loom_model(|| {
+        let ring = Arc::new(Ring::new(1));
+        ring.try_push(0).unwrap();
+        let forcer = {
+            let ring = ring.clone();
+            thread::spawn(move || ring.force_push(1))
+        };
+        assert!(ring.close());
+        let result = forcer.join().unwrap();
+        assert!(ring.is_closed(), "close lost");
+        let (rest, end) = drain(&ring);
+        assert_eq!(end, PopError::Closed);
+        match result {
+            Ok(Some(0)) => assert_eq!(rest, vec![1]),
+            Err(PushError::Closed(1)) => assert_eq!(rest, vec![0]),
+            other => panic!("{other:?}"),
+        }
+    });
+}
+
+/// Counts drops of values it tags.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A non-empty ring is dropped by whichever thread lets go last, while
+/// values were pushed, force-pushed and popped concurrently: each value is
+/// dropped exactly once (loom also checks the drop's reads of the slots).
+#[test]
+fn drop_nonempty_drops_each_once() {
+    loom_model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let ring = Arc::new(Ring::new(2));
+        ring.try_push(Counted(drops.clone())).unwrap();
+        let worker = {
+            let (ring, drops) = (ring.clone(), drops.clone());
+            thread::spawn(move || {
+                let _ = ring.try_push(Counted(drops.clone()));
+                drop(ring.force_push(Counted(drops)));
+            })
+        };
+        drop(ring.try_pop());
+        drop(ring);
+        worker.join().unwrap();
+        assert_eq!(drops.load(Ordering::Relaxed), 3);
+    });
+}
+
+/// Capacity 2 holding one item; one thread pops it then pushes another. The
+/// ring held 1, 0, 1 items: `len` must never report 2 (a snapshot pairing
+/// the new tail with the old head).
+#[test]
+fn len_snapshot_push() {
+    loom_model(|| {
+        let ring = Arc::new(Ring::new(2));
+        ring.try_push(0).unwrap();
+        let worker = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                assert_eq!(ring.try_pop(), Ok(0));
+                ring.try_push(1).unwrap();
+            })
+        };
+        assert!(ring.len() <= 1);
+        worker.join().unwrap();
+    });
+}
+
+/// Capacity 3, empty; one push races one pop. The ring held 0 or 1 items:
+/// `len` must never report 2 (the pop's new head paired with a tail older
+/// than the push it consumed).
+#[test]
+fn len_snapshot_pop() {
+    loom_model(|| {
+        let ring = Arc::new(Ring::new(3));
+        let pusher = {
+            let ring = ring.clone();
+            thread::spawn(move || ring.try_push(1).unwrap())
+        };
+        let popper = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                let _ = ring.try_pop();
+            })
+        };
+        assert!(ring.len() <= 1);
+        pusher.join().unwrap();
+        popper.join().unwrap();
+    });
+}
+
+/// Capacity 2 holding one item; a push fills it while a force_push races
+/// it. The ring held 1 or 2 items, never 0: `len` must not pair the
+/// force_push's new head with a tail older than the one it overwrote at.
+#[test]
+fn len_snapshot_force_push() {
+    loom_model(|| {
+        let ring = Arc::new(Ring::new(2));
+        ring.try_push(0).unwrap();
+        let pusher = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                let _ = ring.try_push(1);
+            })
+        };
+        let forcer = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                let _ = ring.force_push(2);
+            })
+        };
+        assert!(ring.len() >= 1);
+        pusher.join().unwrap();
+        forcer.join().unwrap();
+    });
+}
