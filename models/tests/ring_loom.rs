@@ -244,11 +244,13 @@ fn close_visibility_push_pop() {
             })
         };
         let mut popped = Vec::new();
+        let mut saw_closed = false;
         for _ in 0..2 {
             match ring.try_pop() {
                 Ok(v) => popped.push(v),
                 Err(PopError::Closed) => {
                     assert_eq!(note.read(), 42);
+                    saw_closed = true;
                     break;
                 }
                 Err(PopError::Empty) => {}
@@ -258,6 +260,7 @@ fn close_visibility_push_pop() {
         let accepted = pusher.join().unwrap();
         let (rest, end) = drain(&ring);
         assert_eq!(end, PopError::Closed);
+        assert!(!saw_closed || rest.is_empty(), "Closed before drained");
         popped.extend(rest);
         assert_eq!(popped, if accepted { vec![7] } else { vec![] });
     });
@@ -410,7 +413,14 @@ fn drop_nonempty_drops_each_once() {
     });
 }
 
-/// Capacity 2 holding one item; one thread pops it then pushes another. The
+// The `len_snapshot_*` models spawn the writers first and the observer
+// last: loom (0.7) runs spawned threads in order, and its DPOR does not
+// reorder a load before another thread's load-then-CAS of the same atomic,
+// so an observer that ran first would only ever see initial values. Running
+// last, its loads may return any store coherence and happens-before allow,
+// which is exactly what a weakened ordering widens.
+
+/// Capacity 2 holding one item; a writer pops it then pushes another. The
 /// ring held 1, 0, 1 items: `len` must never report 2 (a snapshot pairing
 /// the new tail with the old head).
 #[test]
@@ -418,44 +428,49 @@ fn len_snapshot_push() {
     loom_model(|| {
         let ring = Arc::new(Ring::new(2));
         ring.try_push(0).unwrap();
-        let worker = {
+        let writer = {
             let ring = ring.clone();
             thread::spawn(move || {
                 assert_eq!(ring.try_pop(), Ok(0));
                 ring.try_push(1).unwrap();
             })
         };
-        assert!(ring.len() <= 1);
-        worker.join().unwrap();
+        let observer = {
+            let ring = ring.clone();
+            thread::spawn(move || assert!(ring.len() <= 1))
+        };
+        writer.join().unwrap();
+        observer.join().unwrap();
     });
 }
 
-/// Capacity 3, empty; one push races one pop. The ring held 0 or 1 items:
-/// `len` must never report 2 (the pop's new head paired with a tail older
-/// than the push it consumed).
+/// Capacity 3, empty; a writer pushes then pops. The ring held 0, 1, 0
+/// items: `len` must never report 2 (the pop's new head paired with a tail
+/// older than the push it consumed).
 #[test]
 fn len_snapshot_pop() {
     loom_model(|| {
         let ring = Arc::new(Ring::new(3));
-        let pusher = {
-            let ring = ring.clone();
-            thread::spawn(move || ring.try_push(1).unwrap())
-        };
-        let popper = {
+        let writer = {
             let ring = ring.clone();
             thread::spawn(move || {
-                let _ = ring.try_pop();
+                ring.try_push(1).unwrap();
+                assert_eq!(ring.try_pop(), Ok(1));
             })
         };
-        assert!(ring.len() <= 1);
-        pusher.join().unwrap();
-        popper.join().unwrap();
+        let observer = {
+            let ring = ring.clone();
+            thread::spawn(move || assert!(ring.len() <= 1))
+        };
+        writer.join().unwrap();
+        observer.join().unwrap();
     });
 }
 
-/// Capacity 2 holding one item; a push fills it while a force_push races
-/// it. The ring held 1 or 2 items, never 0: `len` must not pair the
-/// force_push's new head with a tail older than the one it overwrote at.
+/// Capacity 2 holding one item; a pusher fills it, then a force_push
+/// (another thread, no happens-before with the pusher) may overwrite. The
+/// ring held 1 or 2 items, never 0: `len` must not pair the force_push's
+/// new head with a tail older than the one it overwrote at.
 #[test]
 fn len_snapshot_force_push() {
     loom_model(|| {
@@ -473,8 +488,39 @@ fn len_snapshot_force_push() {
                 let _ = ring.force_push(2);
             })
         };
-        assert!(ring.len() >= 1);
+        let observer = {
+            let ring = ring.clone();
+            thread::spawn(move || assert!(ring.len() >= 1))
+        };
         pusher.join().unwrap();
         forcer.join().unwrap();
+        observer.join().unwrap();
+    });
+}
+
+/// A full ring of capacity 3 is force-pushed: it holds 3 items throughout
+/// (2 inside the force_push, between its head CAS and its tail update), so
+/// `len` must report 2 or 3, never the 1 that pairs the new tail with the
+/// old head.
+#[test]
+fn len_snapshot_force_push_full() {
+    loom_model(|| {
+        let ring = Arc::new(Ring::new(3));
+        for v in 0..3 {
+            ring.try_push(v).unwrap();
+        }
+        let forcer = {
+            let ring = ring.clone();
+            thread::spawn(move || assert_eq!(ring.force_push(3), Ok(Some(0))))
+        };
+        let observer = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                let len = ring.len();
+                assert!(len == 2 || len == 3, "{len}");
+            })
+        };
+        forcer.join().unwrap();
+        observer.join().unwrap();
     });
 }
