@@ -304,16 +304,13 @@ impl<T> Ring<T> {
     fn overwrite(&self, value: T, tail: usize, new_tail: usize, slot: &Slot<T>) -> Result<T, T> {
         let head = tail.wrapping_sub(self.one_lap);
         let new_head = new_tail.wrapping_sub(self.one_lap);
-        // Acquire: our `tail` came from a Relaxed load; synchronise with the
-        // push that wrote it so that our head CAS below (Release) carries it
-        // to `len` (loom: `len_snapshot_force_push`). A changed tail (moved
-        // on, or closed) means "retry".
-        if self.tail.load(Ordering::Acquire) != tail {
-            return Err(value);
-        }
         // Succeeds only if the ring is still full at exactly `tail`: then the
         // item at `head` is the oldest and no pop can take it any more (pops
-        // CAS the same head). Release: `len` snapshots (as above).
+        // CAS the same head). Release: a `len` that acquires our new head
+        // then reads a tail no older than the `tail` we read (read-read
+        // coherence through this release; no Acquire is needed on our tail
+        // load), so it cannot pair the new head with an older tail (loom:
+        // `len_snapshot_force_push`).
         if self
             .head
             .compare_exchange(head, new_head, Ordering::Release, Ordering::Relaxed)

@@ -211,7 +211,7 @@ fn force_push_racing_pops_drops_each_value_once() {
             p.join().unwrap();
         }
         assert!(ring.len() <= cap);
-        drop(Arc::try_unwrap(ring).ok().expect("sole owner"));
+        drop(Arc::try_unwrap(ring).expect("sole owner"));
         assert_eq!(drops.load(Ordering::Relaxed), 2 * n, "cap {cap}");
     }
 }

@@ -490,7 +490,7 @@ fn len_snapshot_force_push() {
         };
         let observer = {
             let ring = ring.clone();
-            thread::spawn(move || assert!(ring.len() >= 1))
+            thread::spawn(move || assert!(!ring.is_empty()))
         };
         pusher.join().unwrap();
         forcer.join().unwrap();
