@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use xikernel::wait::{Blocking, Notifier, TryQueue};
+use xikernel::list::List;
+use xikernel::ring::Ring;
+use xikernel::wait::{Blocking, BlockingList, BlockingRing, Notifier, TryQueue};
 use xikernel::{PopError, PushError};
 
 /// A deliberately simple queue: the blocking layer must not depend on the
@@ -67,13 +69,86 @@ impl<T> TryQueue for MutexQueue<T> {
 /// never used as an assertion on speed.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-fn queue(capacity: usize) -> Arc<Blocking<MutexQueue<u64>>> {
-    Arc::new(Blocking::new(MutexQueue::new(capacity)))
+/// The queues under test: the kernel's ring and list and a plain
+/// `Mutex<VecDeque>` (the layer must not depend on the queue being
+/// lock-free).
+trait Make: TryQueue<Item = u64> + Send + Sync + Sized + 'static {
+    /// `capacity` is ignored by unbounded queues.
+    fn make(capacity: usize) -> Self;
 }
 
-#[test]
-fn pop_timeout_waits_at_least_the_timeout() {
-    let q = queue(4);
+impl Make for MutexQueue<u64> {
+    fn make(capacity: usize) -> Self {
+        MutexQueue::new(capacity)
+    }
+}
+
+impl Make for Ring<u64> {
+    fn make(capacity: usize) -> Self {
+        Ring::new(capacity)
+    }
+}
+
+impl Make for List<u64> {
+    fn make(_: usize) -> Self {
+        List::new()
+    }
+}
+
+fn queue<Q: Make>(capacity: usize) -> Arc<Blocking<Q>> {
+    Arc::new(Blocking::new(Q::make(capacity)))
+}
+
+/// One `#[test]` per generic test and queue type.
+macro_rules! queue_tests {
+    ($module:ident, $queue:ty, [$($test:ident),* $(,)?]) => {
+        mod $module {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test::<$queue>();
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! bounded_queue_tests {
+    ($module:ident, $queue:ty) => {
+        queue_tests!(
+            $module,
+            $queue,
+            [
+                pop_timeout_waits_at_least_the_timeout,
+                fractional_timeouts_are_not_rounded,
+                push_timeout_on_full_returns_the_value,
+                zero_and_huge_timeouts,
+                sleeping_pop_is_woken_by_push_and_try_push,
+                sleeping_push_is_woken_by_pop,
+                close_wakes_sleeping_poppers,
+                close_wakes_sleeping_pushers,
+                blocking_stress_4x4_exactly_once,
+            ]
+        );
+    };
+}
+
+bounded_queue_tests!(mutex_queue, super::MutexQueue<u64>);
+bounded_queue_tests!(ring, xikernel::ring::Ring<u64>);
+queue_tests!(
+    list,
+    xikernel::list::List<u64>,
+    [
+        pop_timeout_waits_at_least_the_timeout,
+        fractional_timeouts_are_not_rounded,
+        sleeping_pop_is_woken_by_push_and_try_push,
+        close_wakes_sleeping_poppers,
+        blocking_stress_4x4_exactly_once,
+    ]
+);
+
+fn pop_timeout_waits_at_least_the_timeout<Q: Make>() {
+    let q = queue::<Q>(4);
     let timeout = Duration::from_millis(50);
     let start = Instant::now();
     assert_eq!(q.pop_timeout(timeout), Err(PopError::Empty));
@@ -84,19 +159,17 @@ fn pop_timeout_waits_at_least_the_timeout() {
     );
 }
 
-#[test]
-fn fractional_timeouts_are_not_rounded() {
+fn fractional_timeouts_are_not_rounded<Q: Make>() {
     // CPython truncates 0.9 s to 0 s; we wait the full 0.15 s.
-    let q = queue(4);
+    let q = queue::<Q>(4);
     let timeout = Duration::from_secs_f64(0.15);
     let start = Instant::now();
     assert_eq!(q.pop_timeout(timeout), Err(PopError::Empty));
     assert!(start.elapsed() >= timeout);
 }
 
-#[test]
-fn push_timeout_on_full_returns_the_value() {
-    let q = queue(1);
+fn push_timeout_on_full_returns_the_value<Q: Make>() {
+    let q = queue::<Q>(1);
     q.try_push(1).unwrap();
     let timeout = Duration::from_millis(50);
     let start = Instant::now();
@@ -108,9 +181,8 @@ fn push_timeout_on_full_returns_the_value() {
     assert_eq!(q.try_pop(), Ok(1));
 }
 
-#[test]
-fn zero_and_huge_timeouts() {
-    let q = queue(1);
+fn zero_and_huge_timeouts<Q: Make>() {
+    let q = queue::<Q>(1);
     assert_eq!(q.pop_timeout(Duration::ZERO), Err(PopError::Empty));
     // Not representable as an Instant: waits without deadline, no panic.
     q.push_timeout(7, Duration::MAX).unwrap();
@@ -118,10 +190,9 @@ fn zero_and_huge_timeouts() {
     assert_eq!(q.pop_timeout(Duration::MAX), Ok(7));
 }
 
-#[test]
-fn sleeping_pop_is_woken_by_push_and_try_push() {
+fn sleeping_pop_is_woken_by_push_and_try_push<Q: Make>() {
     for (timed, v) in [(true, 42), (false, 5)] {
-        let q = queue(1);
+        let q = queue::<Q>(1);
         let q2 = q.clone();
         let popper = thread::spawn(move || {
             if timed {
@@ -137,9 +208,8 @@ fn sleeping_pop_is_woken_by_push_and_try_push() {
     }
 }
 
-#[test]
-fn sleeping_push_is_woken_by_pop() {
-    let q = queue(1);
+fn sleeping_push_is_woken_by_pop<Q: Make>() {
+    let q = queue::<Q>(1);
     q.push(1).unwrap();
     let q2 = q.clone();
     let pusher = thread::spawn(move || q2.push_timeout(2, PATIENCE).map_err(|e| e.into_inner()));
@@ -149,29 +219,34 @@ fn sleeping_push_is_woken_by_pop() {
     assert_eq!(q.try_pop(), Ok(2));
 }
 
-#[test]
-fn close_wakes_every_sleeper() {
-    // Three poppers sleep on an empty queue, two pushers on a full one.
-    let empty = queue(1);
-    let full = queue(1);
-    full.push(0).unwrap();
-    let mut poppers = Vec::new();
-    for _ in 0..3 {
-        let q = empty.clone();
-        poppers.push(thread::spawn(move || q.pop_timeout(PATIENCE)));
-    }
-    let mut pushers = Vec::new();
-    for i in 1..3 {
-        let q = full.clone();
-        pushers.push(thread::spawn(move || q.push_timeout(i, PATIENCE)));
-    }
+fn close_wakes_sleeping_poppers<Q: Make>() {
+    let q = queue::<Q>(1);
+    let poppers: Vec<_> = (0..3)
+        .map(|_| {
+            let q = q.clone();
+            thread::spawn(move || q.pop_timeout(PATIENCE))
+        })
+        .collect();
     thread::sleep(Duration::from_millis(30));
-    assert!(empty.close());
-    assert!(full.close());
-    assert!(!full.close());
+    assert!(q.close());
+    assert!(!q.close());
     for p in poppers {
         assert_eq!(p.join().unwrap(), Err(PopError::Closed));
     }
+    assert!(q.is_closed());
+}
+
+fn close_wakes_sleeping_pushers<Q: Make>() {
+    let q = queue::<Q>(1);
+    q.push(0).unwrap();
+    let pushers: Vec<_> = (1..3)
+        .map(|i| {
+            let q = q.clone();
+            thread::spawn(move || q.push_timeout(i, PATIENCE))
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(30));
+    assert!(q.close());
     for (i, p) in (1..3).zip(pushers) {
         match p.join().unwrap() {
             Err(PushError::Closed(v)) => assert_eq!(v, i),
@@ -179,17 +254,15 @@ fn close_wakes_every_sleeper() {
         }
     }
     // Pops drain what was queued before close, then see Closed.
-    assert_eq!(full.pop(), Ok(0));
-    assert_eq!(full.pop(), Err(PopError::Closed));
-    assert!(full.is_closed());
+    assert_eq!(q.pop(), Ok(0));
+    assert_eq!(q.pop(), Err(PopError::Closed));
 }
 
-#[test]
-fn blocking_stress_4x4_exactly_once() {
+fn blocking_stress_4x4_exactly_once<Q: Make>() {
     const PRODUCERS: u64 = 4;
     const CONSUMERS: usize = 4;
     let per_producer: u64 = if cfg!(miri) { 20 } else { 20_000 };
-    let q = queue(2);
+    let q = queue::<Q>(2);
     let total = PRODUCERS * per_producer;
     let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..total).map(|_| AtomicUsize::new(0)).collect());
 
@@ -273,4 +346,26 @@ fn notifier_wait_until_condition() {
     flag.store(true, Ordering::Release);
     n.notify_all();
     assert!(waiter.join().unwrap());
+}
+
+#[test]
+fn ring_aliases_and_force_push() {
+    assert!(BlockingRing::<u8>::with_capacity(0).is_none());
+    let q = Arc::new(BlockingRing::with_capacity(1).unwrap());
+    let q2 = q.clone();
+    let popper = thread::spawn(move || q2.pop_timeout(PATIENCE));
+    thread::sleep(Duration::from_millis(20));
+    // force_push wakes the sleeper like a push.
+    assert_eq!(q.force_push(1), Ok(None));
+    assert_eq!(popper.join().unwrap(), Ok(1));
+    q.try_push(2).unwrap();
+    assert_eq!(q.force_push(3), Ok(Some(2)));
+    assert_eq!(q.queue().len(), 1);
+    q.close();
+    assert!(q.force_push(4).unwrap_err().is_closed());
+    assert_eq!(q.pop(), Ok(3));
+
+    let l = BlockingList::unbounded();
+    l.push(7).unwrap();
+    assert_eq!(l.into_inner().try_pop(), Ok(7));
 }

@@ -6,118 +6,24 @@
 //! Under loom timed waits never time out, so every wait here is untimed: a
 //! lost wake-up leaves a thread parked forever and loom reports a deadlock.
 //!
-//! The queues are small lock-free stand-ins with the ring's and the list's
-//! contract (Acquire loads that may be stale, AcqRel RMWs): a stand-in built
-//! on a `Mutex` would order the waker and the waiter through the lock and
-//! hide a weakened fence of the sleeper protocol.
+//! The queues are the kernel's lock-free `Ring` (capacity 1) and `List`: a
+//! stand-in built on a `Mutex` would order the waker and the waiter through
+//! the lock and hide a weakened fence of the sleeper protocol.
 
-use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
-use xikernel::wait::{Blocking, TryQueue};
+use xikernel::list::List;
+use xikernel::ring::Ring;
+use xikernel::wait::{Blocking, BlockingList, BlockingRing, TryQueue};
 use xikernel::{PopError, PushError};
 use xikernel_models::loom_model;
 
-const CLOSED: usize = 1 << (usize::BITS - 1);
-
-/// A bounded queue of capacity 1 holding a `usize < CLOSED - 1`: the state
-/// word is `CLOSED | (value + 1)`, 0 in the low bits when empty.
-#[derive(Default)]
-struct Slot(AtomicUsize);
-
-/// An unbounded queue of identical tokens (the list stand-in): the state
-/// word is `CLOSED | count`.
-#[derive(Default)]
-struct Tokens(AtomicUsize);
-
-/// One CAS loop for both stand-ins: `step(state)` returns the new state or
-/// the error to report.
-fn update<E>(
-    word: &AtomicUsize,
-    mut step: impl FnMut(usize) -> Result<usize, E>,
-) -> Result<usize, E> {
-    let mut s = word.load(Ordering::Acquire);
-    loop {
-        let next = step(s)?;
-        match word.compare_exchange(s, next, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => return Ok(s),
-            Err(actual) => s = actual,
-        }
-    }
+fn ring1() -> Arc<BlockingRing<usize>> {
+    Arc::new(Blocking::new(Ring::new(1)))
 }
 
-fn close_word(word: &AtomicUsize) -> bool {
-    word.fetch_or(CLOSED, Ordering::AcqRel) & CLOSED == 0
-}
-
-impl TryQueue for Slot {
-    type Item = usize;
-    const BOUNDED: bool = true;
-
-    fn try_push(&self, v: usize) -> Result<(), PushError<usize>> {
-        update(&self.0, |s| match (s & CLOSED != 0, s & !CLOSED) {
-            (true, _) => Err(PushError::Closed(v)),
-            (false, 0) => Ok(v + 1),
-            (false, _) => Err(PushError::Full(v)),
-        })
-        .map(drop)
-    }
-
-    fn try_pop(&self) -> Result<usize, PopError> {
-        let old = update(&self.0, |s| match (s & CLOSED != 0, s & !CLOSED) {
-            (closed, 0) => Err(if closed {
-                PopError::Closed
-            } else {
-                PopError::Empty
-            }),
-            _ => Ok(s & CLOSED),
-        })?;
-        Ok((old & !CLOSED) - 1)
-    }
-
-    fn close(&self) -> bool {
-        close_word(&self.0)
-    }
-
-    fn is_closed(&self) -> bool {
-        self.0.load(Ordering::Acquire) & CLOSED != 0
-    }
-}
-
-impl TryQueue for Tokens {
-    type Item = usize;
-    const BOUNDED: bool = false;
-
-    fn try_push(&self, v: usize) -> Result<(), PushError<usize>> {
-        update(&self.0, |s| {
-            if s & CLOSED != 0 {
-                Err(PushError::Closed(v))
-            } else {
-                Ok(s + 1)
-            }
-        })
-        .map(drop)
-    }
-
-    fn try_pop(&self) -> Result<usize, PopError> {
-        update(&self.0, |s| match (s & CLOSED != 0, s & !CLOSED) {
-            (closed, 0) => Err(if closed {
-                PopError::Closed
-            } else {
-                PopError::Empty
-            }),
-            _ => Ok(s - 1),
-        })
-        .map(|_| 1)
-    }
-
-    fn close(&self) -> bool {
-        close_word(&self.0)
-    }
-
-    fn is_closed(&self) -> bool {
-        self.0.load(Ordering::Acquire) & CLOSED != 0
-    }
+fn list() -> Arc<BlockingList<usize>> {
+    Arc::new(Blocking::new(List::new()))
 }
 
 fn spawn<Q, R>(
@@ -133,12 +39,12 @@ where
 }
 
 /// A parked pop is woken by a push (1 producer, 1 consumer).
-fn push_wakes_parked_pop<Q>()
+fn push_wakes_parked_pop<Q>(new: fn() -> Arc<Blocking<Q>>)
 where
-    Q: TryQueue<Item = usize> + Default + Send + Sync + 'static,
+    Q: TryQueue<Item = usize> + Send + Sync + 'static,
 {
-    loom_model(|| {
-        let q = Arc::new(Blocking::new(Q::default()));
+    loom_model(move || {
+        let q = new();
         let consumer = spawn(&q, |q| q.pop());
         q.push(1).unwrap();
         assert_eq!(consumer.join().unwrap(), Ok(1));
@@ -147,19 +53,19 @@ where
 }
 
 #[test]
-fn push_wakes_parked_pop_capacity_1() {
-    push_wakes_parked_pop::<Slot>();
+fn push_wakes_parked_pop_ring_1() {
+    push_wakes_parked_pop(ring1);
 }
 
 #[test]
-fn push_wakes_parked_pop_unbounded() {
-    push_wakes_parked_pop::<Tokens>();
+fn push_wakes_parked_pop_list() {
+    push_wakes_parked_pop(list);
 }
 
 #[test]
 fn try_push_wakes_parked_pop() {
     loom_model(|| {
-        let q = Arc::new(Blocking::new(Slot::default()));
+        let q = ring1();
         let consumer = spawn(&q, |q| q.pop());
         q.try_push(3).unwrap();
         assert_eq!(consumer.join().unwrap(), Ok(3));
@@ -169,7 +75,7 @@ fn try_push_wakes_parked_pop() {
 #[test]
 fn pop_wakes_parked_push() {
     loom_model(|| {
-        let q = Arc::new(Blocking::new(Slot::default()));
+        let q = ring1();
         q.try_push(1).unwrap();
         let producer = spawn(&q, |q| q.push(2).map_err(|e| e.into_inner()));
         assert_eq!(q.pop(), Ok(1));
@@ -181,7 +87,7 @@ fn pop_wakes_parked_push() {
 #[test]
 fn close_wakes_parked_pop_after_drain() {
     loom_model(|| {
-        let q = Arc::new(Blocking::new(Slot::default()));
+        let q = ring1();
         let consumer = spawn(&q, |q| (q.pop(), q.pop()));
         q.push(1).unwrap();
         assert!(q.close());
@@ -192,7 +98,7 @@ fn close_wakes_parked_pop_after_drain() {
 #[test]
 fn close_wakes_parked_push() {
     loom_model(|| {
-        let q = Arc::new(Blocking::new(Slot::default()));
+        let q = ring1();
         q.try_push(1).unwrap();
         let producer = spawn(&q, |q| q.push(2));
         assert!(q.close());
@@ -208,9 +114,9 @@ fn close_wakes_parked_push() {
 
 /// Two parked poppers; `wake` (run by main) must wake both, and each pop
 /// returns `expected`.
-fn two_parked_pops(wake: fn(&Blocking<Tokens>), expected: Result<usize, PopError>) {
+fn two_parked_pops(wake: fn(&BlockingList<usize>), expected: Result<usize, PopError>) {
     loom_model(move || {
-        let q = Arc::new(Blocking::new(Tokens::default()));
+        let q = list();
         let a = spawn(&q, |q| q.pop());
         let b = spawn(&q, |q| q.pop());
         wake(&q);
@@ -240,7 +146,7 @@ fn close_wakes_two_parked_pops() {
 #[test]
 fn close_wakes_two_parked_pushes() {
     loom_model(|| {
-        let q = Arc::new(Blocking::new(Slot::default()));
+        let q = ring1();
         q.try_push(0).unwrap();
         let a = spawn(&q, |q| q.push(1).map_err(|e| e.is_closed()));
         let b = spawn(&q, |q| q.push(2).map_err(|e| e.is_closed()));

@@ -8,63 +8,16 @@
 //! Shuttle treats every atomic as SeqCst: these models find logic races and
 //! lost wake-ups, `wait_loom` finds the ordering bugs.
 
-use std::collections::VecDeque;
-
-use shuttle::sync::{Arc, Mutex};
+use shuttle::sync::Arc;
 use shuttle::thread;
+use xikernel::list::List;
+use xikernel::ring::Ring;
 use xikernel::wait::{Blocking, TryQueue};
 use xikernel::{PopError, PushError};
 use xikernel_models::shuttle_check;
 
-/// Stand-in queue with the kernel's close rule; `capacity == usize::MAX`
-/// makes it unbounded (pushes never wait).
-struct Fifo {
-    state: Mutex<(VecDeque<u32>, bool)>,
-    capacity: usize,
-}
-
-impl Fifo {
-    fn blocking(capacity: usize) -> Arc<Blocking<Fifo>> {
-        Arc::new(Blocking::new(Fifo {
-            state: Mutex::new((VecDeque::new(), false)),
-            capacity,
-        }))
-    }
-}
-
-impl TryQueue for Fifo {
-    type Item = u32;
-    const BOUNDED: bool = true;
-
-    fn try_push(&self, v: u32) -> Result<(), PushError<u32>> {
-        let mut s = self.state.lock().unwrap();
-        match (s.1, s.0.len() < self.capacity) {
-            (true, _) => Err(PushError::Closed(v)),
-            (false, false) => Err(PushError::Full(v)),
-            (false, true) => {
-                s.0.push_back(v);
-                Ok(())
-            }
-        }
-    }
-
-    fn try_pop(&self) -> Result<u32, PopError> {
-        let mut s = self.state.lock().unwrap();
-        let closed = s.1;
-        s.0.pop_front().ok_or(if closed {
-            PopError::Closed
-        } else {
-            PopError::Empty
-        })
-    }
-
-    fn close(&self) -> bool {
-        !std::mem::replace(&mut self.state.lock().unwrap().1, true)
-    }
-
-    fn is_closed(&self) -> bool {
-        self.state.lock().unwrap().1
-    }
+fn ring(capacity: usize) -> Arc<Blocking<Ring<u32>>> {
+    Arc::new(Blocking::new(Ring::new(capacity)))
 }
 
 const PRODUCERS: u32 = 2;
@@ -75,8 +28,10 @@ const PER_PRODUCER: u32 = 60;
 /// consumers (blocking `pop` / `pop_timeout` until `Closed`), and `close`
 /// either after the producers finish (`early_close == false`: everything is
 /// delivered) or from a fifth thread racing them.
-fn mixed(capacity: usize, early_close: bool) {
-    let q = Fifo::blocking(capacity);
+fn mixed<Q>(q: Arc<Blocking<Q>>, early_close: bool)
+where
+    Q: TryQueue<Item = u32> + Send + Sync + 'static,
+{
     let long = std::time::Duration::from_secs(3600);
     let producers: Vec<_> = (0..PRODUCERS)
         .map(|p| {
@@ -147,24 +102,24 @@ fn mixed(capacity: usize, early_close: bool) {
 
 #[test]
 fn blocking_mpmc_capacity_1_then_close() {
-    shuttle_check(|| mixed(1, false));
+    shuttle_check(|| mixed(ring(1), false));
 }
 
 #[test]
 fn blocking_mpmc_capacity_2_racing_close() {
-    shuttle_check(|| mixed(2, true));
+    shuttle_check(|| mixed(ring(2), true));
 }
 
 #[test]
 fn blocking_mpmc_unbounded_racing_close() {
-    shuttle_check(|| mixed(usize::MAX, true));
+    shuttle_check(|| mixed(Arc::new(Blocking::new(List::new())), true));
 }
 
 /// Close with no consumer left: only `close` can wake the parked pushers.
 #[test]
 fn close_wakes_parked_pushers() {
     shuttle_check(|| {
-        let q = Fifo::blocking(1);
+        let q = ring(1);
         q.try_push(0).unwrap();
         let pushers: Vec<_> = (1..4)
             .map(|v| {

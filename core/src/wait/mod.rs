@@ -33,8 +33,10 @@
 //! directly and wake its tasks itself.
 
 mod notifier;
+mod queues;
 
 pub use notifier::Notifier;
+pub use queues::{BlockingList, BlockingRing};
 
 use core::time::Duration;
 

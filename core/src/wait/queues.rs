@@ -1,0 +1,84 @@
+//! [`TryQueue`] for the kernel's own queues, and the blocking aliases.
+
+use super::{Blocking, TryQueue};
+use crate::error::{PopError, PushError};
+use crate::list::List;
+use crate::ring::Ring;
+
+/// A bounded MPMC queue with blocking operations: `push` waits while full.
+pub type BlockingRing<T> = Blocking<Ring<T>>;
+
+/// An unbounded MPMC queue with blocking operations: only `pop` ever waits.
+pub type BlockingList<T> = Blocking<List<T>>;
+
+impl<T> TryQueue for Ring<T> {
+    type Item = T;
+    const BOUNDED: bool = true;
+
+    #[inline]
+    fn try_push(&self, value: T) -> Result<(), PushError<T>> {
+        Ring::try_push(self, value)
+    }
+
+    #[inline]
+    fn try_pop(&self) -> Result<T, PopError> {
+        Ring::try_pop(self)
+    }
+
+    fn close(&self) -> bool {
+        Ring::close(self)
+    }
+
+    fn is_closed(&self) -> bool {
+        Ring::is_closed(self)
+    }
+}
+
+impl<T> TryQueue for List<T> {
+    type Item = T;
+    const BOUNDED: bool = false;
+
+    #[inline]
+    fn try_push(&self, value: T) -> Result<(), PushError<T>> {
+        List::try_push(self, value)
+    }
+
+    #[inline]
+    fn try_pop(&self) -> Result<T, PopError> {
+        List::try_pop(self)
+    }
+
+    fn close(&self) -> bool {
+        List::close(self)
+    }
+
+    fn is_closed(&self) -> bool {
+        List::is_closed(self)
+    }
+}
+
+impl<T> BlockingRing<T> {
+    /// A blocking ring of `capacity` items; `None` for a capacity
+    /// [`Ring::try_new`] refuses (zero, too large, not allocatable).
+    pub fn with_capacity(capacity: usize) -> Option<Self> {
+        Ring::try_new(capacity).map(Blocking::new)
+    }
+
+    /// Pushes without waiting, overwriting the oldest item when full (see
+    /// [`Ring::force_push`]); wakes a sleeping popper. Fails only on a
+    /// closed ring.
+    pub fn force_push(&self, value: T) -> Result<Option<T>, PushError<T>> {
+        let displaced = self.queue.force_push(value)?;
+        // Also when an item was displaced: the count did not grow, but a
+        // popper may have parked after emptying the ring meanwhile.
+        self.pushed();
+        Ok(displaced)
+    }
+}
+
+impl<T> BlockingList<T> {
+    /// An empty blocking unbounded queue.
+    pub fn unbounded() -> Self {
+        Blocking::new(List::new())
+    }
+}
