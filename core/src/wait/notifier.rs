@@ -151,9 +151,14 @@ impl Notifier {
     /// `poll(state)` returns `Ok(r)` when done or `Err(state)` to keep
     /// waiting (this hands a value that could not be pushed back to the
     /// caller without an `Option` dance). Returns `Ok(r)`, or `Err(state)`
-    /// once the deadline has passed and a last poll failed. `poll` runs
-    /// once without any lock, then under this notifier's lock: it must not
-    /// block and must not wait on this same notifier.
+    /// once the deadline has passed and a last poll failed.
+    ///
+    /// `poll` runs first without any lock, then (after registering) under
+    /// this notifier's internal lock, which is what closes the window
+    /// between the last poll and parking. So `poll` must not block, must not
+    /// notify this same notifier, and must not take a lock that a thread
+    /// may hold while it notifies this notifier (lock order: notifier lock
+    /// before anything `poll` takes).
     pub fn wait_with<S, R>(
         &self,
         deadline: Option<Instant>,
