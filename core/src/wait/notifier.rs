@@ -111,8 +111,9 @@ impl Notifier {
         // give). Weakened, a waker reads a stale 0 while the waiter reads a
         // stale condition: wait_loom fails with a deadlock.
         fence(Ordering::SeqCst); // dekker: waker side
-                                 // (3) Relaxed: the fence above does the ordering; the lock taken in
-                                 // `notify_slow` orders everything after.
+
+        // (3) Relaxed: the fence above does the ordering; the lock taken in
+        // `notify_slow` orders everything after.
         self.sleepers.load(Ordering::Relaxed) != 0
     }
 
