@@ -10,6 +10,8 @@
 //! stand-in built on a `Mutex` would order the waker and the waiter through
 //! the lock and hide a weakened fence of the sleeper protocol.
 
+use std::time::Duration;
+
 use loom::sync::Arc;
 use loom::thread;
 use xikernel::list::List;
@@ -17,6 +19,9 @@ use xikernel::ring::Ring;
 use xikernel::wait::{Blocking, BlockingList, BlockingRing, TryQueue};
 use xikernel::{PopError, PushError};
 use xikernel_models::loom_model;
+
+/// A deadline no model reaches: exercises the timed wait path.
+const HOUR: Duration = Duration::from_secs(3600);
 
 fn ring1() -> Arc<BlockingRing<usize>> {
     Arc::new(Blocking::new(Ring::new(1)))
@@ -77,7 +82,8 @@ fn pop_wakes_parked_push() {
     loom_model(|| {
         let q = ring1();
         q.try_push(1).unwrap();
-        let producer = spawn(&q, |q| q.push(2).map_err(|e| e.into_inner()));
+        // The timed path too (loom never times out; the deadline is far).
+        let producer = spawn(&q, |q| q.push_timeout(2, HOUR).map_err(|e| e.into_inner()));
         assert_eq!(q.pop(), Ok(1));
         assert_eq!(producer.join().unwrap(), Ok(()));
         assert_eq!(q.try_pop(), Ok(2));
@@ -88,7 +94,7 @@ fn pop_wakes_parked_push() {
 fn close_wakes_parked_pop_after_drain() {
     loom_model(|| {
         let q = ring1();
-        let consumer = spawn(&q, |q| (q.pop(), q.pop()));
+        let consumer = spawn(&q, |q| (q.pop(), q.pop_timeout(HOUR)));
         q.push(1).unwrap();
         assert!(q.close());
         assert_eq!(consumer.join().unwrap(), (Ok(1), Err(PopError::Closed)));
