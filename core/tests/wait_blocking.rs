@@ -369,3 +369,26 @@ fn ring_aliases_and_force_push() {
     l.push(7).unwrap();
     assert_eq!(l.into_inner().try_pop(), Ok(7));
 }
+
+/// The module-level example (a doctest there is `no_run`).
+#[test]
+fn module_example_drains_after_close() {
+    let q = Arc::new(BlockingRing::with_capacity(8).unwrap());
+    let rx = q.clone();
+    let consumer = thread::spawn(move || {
+        let mut got = Vec::new();
+        while let Ok(v) = rx.pop() {
+            got.push(v);
+        }
+        got
+    });
+    for i in 0..100u64 {
+        q.push(i).unwrap();
+    }
+    q.close();
+    assert_eq!(consumer.join().unwrap(), (0..100).collect::<Vec<_>>());
+    assert_eq!(
+        q.pop_timeout(Duration::from_millis(1)),
+        Err(PopError::Closed)
+    );
+}

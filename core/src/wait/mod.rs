@@ -21,6 +21,31 @@
 //! and see `Closed` once it is empty; pushers get their value back in
 //! `PushError::Closed`.
 //!
+//! ```no_run
+//! // (`no_run`: doctests also build under the `loom` feature, whose types
+//! // only work inside a model; `core/tests/wait_blocking.rs` runs this.)
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use xikernel::wait::BlockingRing;
+//! use xikernel::PopError;
+//!
+//! let q = Arc::new(BlockingRing::with_capacity(8).expect("valid capacity"));
+//! let rx = q.clone();
+//! let consumer = std::thread::spawn(move || {
+//!     let mut got = Vec::new();
+//!     while let Ok(v) = rx.pop() {
+//!         got.push(v); // sleeps while empty, drains after close
+//!     }
+//!     got
+//! });
+//! for i in 0..100 {
+//!     q.push(i).unwrap(); // sleeps while full
+//! }
+//! q.close();
+//! assert_eq!(consumer.join().unwrap(), (0..100).collect::<Vec<_>>());
+//! assert_eq!(q.pop_timeout(Duration::from_millis(1)), Err(PopError::Closed));
+//! ```
+//!
 //! ## Without `std`
 //!
 //! This module needs `std` for `Condvar` and `Instant`. The protocol does

@@ -60,7 +60,6 @@
 
 use crate::sync::{fence, AtomicUsize, Backoff, Condvar, Instant, Mutex, Ordering, MODEL_CHECKING};
 
-
 /// A wake-up primitive with a lock-free fast path for the waker: see the
 /// [module docs](self) for the protocol and its proof.
 ///
