@@ -11,51 +11,36 @@ pub type BlockingRing<T> = Blocking<Ring<T>>;
 /// An unbounded MPMC queue with blocking operations: only `pop` ever waits.
 pub type BlockingList<T> = Blocking<List<T>>;
 
-impl<T> TryQueue for Ring<T> {
-    type Item = T;
-    const BOUNDED: bool = true;
+/// `TryQueue` by delegation to the queue's inherent methods.
+macro_rules! try_queue {
+    ($queue:ident, bounded = $bounded:expr) => {
+        impl<T> TryQueue for $queue<T> {
+            type Item = T;
+            const BOUNDED: bool = $bounded;
 
-    #[inline]
-    fn try_push(&self, value: T) -> Result<(), PushError<T>> {
-        Ring::try_push(self, value)
-    }
+            #[inline]
+            fn try_push(&self, value: T) -> Result<(), PushError<T>> {
+                $queue::try_push(self, value)
+            }
 
-    #[inline]
-    fn try_pop(&self) -> Result<T, PopError> {
-        Ring::try_pop(self)
-    }
+            #[inline]
+            fn try_pop(&self) -> Result<T, PopError> {
+                $queue::try_pop(self)
+            }
 
-    fn close(&self) -> bool {
-        Ring::close(self)
-    }
+            fn close(&self) -> bool {
+                $queue::close(self)
+            }
 
-    fn is_closed(&self) -> bool {
-        Ring::is_closed(self)
-    }
+            fn is_closed(&self) -> bool {
+                $queue::is_closed(self)
+            }
+        }
+    };
 }
 
-impl<T> TryQueue for List<T> {
-    type Item = T;
-    const BOUNDED: bool = false;
-
-    #[inline]
-    fn try_push(&self, value: T) -> Result<(), PushError<T>> {
-        List::try_push(self, value)
-    }
-
-    #[inline]
-    fn try_pop(&self) -> Result<T, PopError> {
-        List::try_pop(self)
-    }
-
-    fn close(&self) -> bool {
-        List::close(self)
-    }
-
-    fn is_closed(&self) -> bool {
-        List::is_closed(self)
-    }
-}
+try_queue!(Ring, bounded = true);
+try_queue!(List, bounded = false);
 
 impl<T> BlockingRing<T> {
     /// A blocking ring of `capacity` items; `None` for a capacity
