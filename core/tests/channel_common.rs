@@ -6,7 +6,10 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use xikernel::channel::{ChannelError, Received, UnboundOp};
+use xikernel::channel::{
+    ChannelError, ChannelId, Channels, Received, UnboundOp, UnboundOp::Replace,
+};
+use xikernel::interp::{InterpId, MAIN};
 use xikernel::lockorder;
 
 /// Records every item created and how many times each was dropped.
@@ -102,4 +105,55 @@ pub fn got(r: Result<Received<Tracked>, ChannelError>) -> Result<Got, ChannelErr
         Received::Item(t) => Got::Item(t.tag),
         Received::Unbound(op) => Got::Unbound(op),
     })
+}
+
+// ------------------------------------------------- catalogue helpers
+
+pub fn fresh() -> (Channels<Tracked>, Arc<Ledger>) {
+    (Channels::new(), Ledger::new())
+}
+
+/// Sends `tag` from `who` without waiting.
+pub fn send(
+    ch: &Channels<Tracked>,
+    l: &Arc<Ledger>,
+    who: InterpId,
+    cid: ChannelId,
+    tag: &'static str,
+) -> Result<(), ChannelError> {
+    ch.send(who, cid, l.item(tag), Replace)
+}
+
+pub fn send_op(
+    ch: &Channels<Tracked>,
+    l: &Arc<Ledger>,
+    who: InterpId,
+    cid: ChannelId,
+    tag: &'static str,
+    op: UnboundOp,
+) {
+    ch.send(who, cid, l.item(tag), op).unwrap();
+}
+
+pub fn recv(ch: &Channels<Tracked>, who: InterpId, cid: ChannelId) -> Result<Got, ChannelError> {
+    got(ch.recv(who, cid))
+}
+
+/// Asserts that both directions of `cid` report the channel closed.
+pub fn assert_closed(ch: &Channels<Tracked>, l: &Arc<Ledger>, cid: ChannelId) {
+    assert_eq!(
+        send(ch, l, MAIN, cid, "late"),
+        Err(ChannelError::Closed(cid))
+    );
+    assert_eq!(recv(ch, MAIN, cid), Err(ChannelError::Closed(cid)));
+    assert!(ch.get_info(MAIN, cid).unwrap().closed);
+}
+
+/// Main associates itself first (send + recv a dummy), as the upstream
+/// tests do, so destroying the sender does not close the channel.
+pub fn associated_channel(ch: &Channels<Tracked>, l: &Arc<Ledger>) -> ChannelId {
+    let cid = ch.create(Replace).unwrap();
+    send(ch, l, MAIN, cid, "dummy").unwrap();
+    recv(ch, MAIN, cid).unwrap();
+    cid
 }
