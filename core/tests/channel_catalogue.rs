@@ -11,7 +11,7 @@ mod common;
 use std::thread;
 use std::time::Duration;
 
-use common::{associated_channel, fresh, got, recv, send, send_op, Got, Tracked};
+use common::{associated_channel, fresh, got, recv, send, send_ops, Got, Tracked};
 use xikernel::channel::{
     ChannelError::*,
     ChannelId, Channels, End, ErrorClass, Received,
@@ -141,7 +141,7 @@ fn c46_recv_nowait_default_sequence() {
 fn c48_send_cleared_with_subinterpreter_replace() {
     let (ch, l) = fresh();
     let cid = associated_channel(&ch, &l);
-    send_op(&ch, &l, I1, cid, "spam", Replace);
+    send_ops(&ch, &l, cid, &[(I1, "spam", Replace)]);
     ch.clear_interpreter(I1);
     assert_eq!(ch.get_count(cid), Ok(1));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Unbound(Replace)));
@@ -153,7 +153,7 @@ fn c48_send_cleared_with_subinterpreter_replace() {
 fn c49_send_cleared_with_subinterpreter_error() {
     let (ch, l) = fresh();
     let cid = associated_channel(&ch, &l);
-    send_op(&ch, &l, I1, cid, "spam", UError);
+    send_ops(&ch, &l, cid, &[(I1, "spam", UError)]);
     ch.clear_interpreter(I1);
     assert_eq!(ch.get_count(cid), Ok(1));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Unbound(UError)));
@@ -165,15 +165,22 @@ fn c49_send_cleared_with_subinterpreter_error() {
 fn c50_send_cleared_with_subinterpreter_remove() {
     let (ch, l) = fresh();
     let cid = associated_channel(&ch, &l);
-    send_op(&ch, &l, I1, cid, "spam", Remove);
+    send_ops(&ch, &l, cid, &[(I1, "spam", Remove)]);
     ch.clear_interpreter(I1);
     assert_eq!(ch.get_count(cid), Ok(0));
     let (ch, l) = fresh();
     let cid = associated_channel(&ch, &l);
-    send_op(&ch, &l, MAIN, cid, "ham", Remove);
-    send_op(&ch, &l, I1, cid, "spam", Remove);
-    send_op(&ch, &l, I1, cid, "eggs", Remove);
-    send_op(&ch, &l, MAIN, cid, "42", Remove);
+    send_ops(
+        &ch,
+        &l,
+        cid,
+        &[
+            (MAIN, "ham", Remove),
+            (I1, "spam", Remove),
+            (I1, "eggs", Remove),
+            (MAIN, "42", Remove),
+        ],
+    );
     ch.clear_interpreter(I1);
     assert_eq!(ch.get_count(cid), Ok(2));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Item("ham")));
@@ -192,7 +199,7 @@ fn c51_send_cleared_with_subinterpreter_mixed() {
         ("4", Remove),
         ("5", Replace),
     ] {
-        send_op(&ch, &l, I1, cid, tag, op);
+        send_ops(&ch, &l, cid, &[(I1, tag, op)]);
     }
     assert_eq!(ch.get_count(cid), Ok(5));
     ch.clear_interpreter(I1);
@@ -210,21 +217,27 @@ fn c52_send_cleared_with_subinterpreter_multiple() {
     let cid = ch.create(Replace).unwrap();
     send(&ch, &l, MAIN, cid, "1").unwrap();
     assert_eq!(recv(&ch, I1, cid), Ok(Got::Item("1")));
-    send_op(&ch, &l, I1, cid, "2", Replace);
-    send_op(&ch, &l, I1, cid, "obj1", Remove);
+    send_ops(&ch, &l, cid, &[(I1, "2", Replace), (I1, "obj1", Remove)]);
     assert_eq!(recv(&ch, I2, cid), Ok(Got::Item("2")));
     assert_eq!(recv(&ch, I2, cid), Ok(Got::Item("obj1")));
     assert_eq!(ch.get_count(cid), Ok(0));
     send(&ch, &l, MAIN, cid, "3").unwrap();
-    send_op(&ch, &l, I1, cid, "4", Replace);
-    send_op(&ch, &l, I1, cid, "5", Remove);
-    send_op(&ch, &l, I1, cid, "6", Replace);
-    send_op(&ch, &l, I2, cid, "7", UError);
-    send_op(&ch, &l, I2, cid, "obj1", UError);
-    send_op(&ch, &l, I2, cid, "obj2", Remove);
-    send_op(&ch, &l, I2, cid, "8", Replace);
-    send_op(&ch, &l, I1, cid, "9", Remove);
-    send_op(&ch, &l, I1, cid, "10", Replace);
+    send_ops(
+        &ch,
+        &l,
+        cid,
+        &[
+            (I1, "4", Replace),
+            (I1, "5", Remove),
+            (I1, "6", Replace),
+            (I2, "7", UError),
+            (I2, "obj1", UError),
+            (I2, "obj2", Remove),
+            (I2, "8", Replace),
+            (I1, "9", Remove),
+            (I1, "10", Replace),
+        ],
+    );
     assert_eq!(ch.get_count(cid), Ok(10));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Item("3")));
     assert_eq!(ch.get_count(cid), Ok(9));

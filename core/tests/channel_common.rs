@@ -124,15 +124,16 @@ pub fn send(
     ch.send(who, cid, l.item(tag), Replace)
 }
 
-pub fn send_op(
+/// Sends each `(who, tag, unbound op)` in order, without waiting.
+pub fn send_ops(
     ch: &Channels<Tracked>,
     l: &Arc<Ledger>,
-    who: InterpId,
     cid: ChannelId,
-    tag: &'static str,
-    op: UnboundOp,
+    items: &[(InterpId, &'static str, UnboundOp)],
 ) {
-    ch.send(who, cid, l.item(tag), op).unwrap();
+    for &(who, tag, op) in items {
+        ch.send(who, cid, l.item(tag), op).unwrap();
+    }
 }
 
 pub fn recv(ch: &Channels<Tracked>, who: InterpId, cid: ChannelId) -> Result<Got, ChannelError> {
