@@ -192,15 +192,14 @@ fn c50_send_cleared_with_subinterpreter_remove() {
 fn c51_send_cleared_with_subinterpreter_mixed() {
     let (ch, l) = fresh();
     let cid = associated_channel(&ch, &l);
-    for (tag, op) in [
+    let items = [
         ("1", Replace),
         ("2", UError),
         ("3", Replace),
         ("4", Remove),
         ("5", Replace),
-    ] {
-        send_ops(&ch, &l, cid, &[(I1, tag, op)]);
-    }
+    ];
+    send_ops(&ch, &l, cid, &items.map(|(tag, op)| (I1, tag, op)));
     assert_eq!(ch.get_count(cid), Ok(5));
     ch.clear_interpreter(I1);
     assert_eq!(ch.get_count(cid), Ok(4));
