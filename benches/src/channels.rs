@@ -9,7 +9,7 @@
 //! so the handle rows use the same two-level [`Table`] with a
 //! `Mutex<VecDeque>` entry: the cost of the lookup is the difference.
 
-use crate::run::Backoff;
+use crate::run::{timed, wall, Backoff};
 use std::collections::VecDeque;
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
@@ -158,35 +158,21 @@ pub fn pair<L: Lanes>(l: &L, iters: u64) -> Duration {
 /// receive the other's item; every item is accounted for at the end.
 pub fn two_threads<L: Lanes>(l: &L, iters: u64) -> Duration {
     let per = iters.div_ceil(2);
-    let barrier = Barrier::new(3);
+    let barrier = Barrier::new(2);
     let (elapsed, got) = thread::scope(|s| {
         let workers: Vec<_> = (0..2)
             .map(|lane| {
                 let barrier = &barrier;
-                s.spawn(move || {
-                    let mut got = 0u64;
-                    let mut backoff = Backoff::default();
-                    barrier.wait();
-                    for k in 0..per {
-                        l.send(lane, k);
-                        if l.recv(lane).is_some() {
-                            got += 1;
-                        } else {
-                            // The other thread took ours (shared lane).
-                            backoff.snooze();
-                        }
-                    }
-                    got
-                })
+                s.spawn(move || timed(barrier, || worker(l, lane, per)))
             })
             .collect();
-        barrier.wait();
-        let start = Instant::now();
-        let got: u64 = workers
-            .into_iter()
-            .map(|w| w.join().expect("worker panicked"))
-            .sum();
-        (start.elapsed(), got)
+        let mut got = 0;
+        let elapsed = wall(workers.into_iter().map(|w| {
+            let (n, start, end) = w.join().expect("worker panicked");
+            got += n;
+            (start, end)
+        }));
+        (elapsed, got)
     });
     let mut rest = 0;
     for lane in 0..2 {
@@ -196,4 +182,20 @@ pub fn two_threads<L: Lanes>(l: &L, iters: u64) -> Duration {
     }
     assert_eq!(got + rest, 2 * per, "{}: items lost or duplicated", L::NAME);
     elapsed
+}
+
+/// One thread's share of [`two_threads`]: the number of items it received.
+fn worker<L: Lanes>(l: &L, lane: usize, per: u64) -> u64 {
+    let mut got = 0u64;
+    let mut backoff = Backoff::default();
+    for k in 0..per {
+        l.send(lane, k);
+        if l.recv(lane).is_some() {
+            got += 1;
+        } else {
+            // The other thread took ours (shared lane).
+            backoff.snooze();
+        }
+    }
+    got
 }

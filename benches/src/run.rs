@@ -3,7 +3,10 @@
 //! One criterion iteration is **one item** going from a producer to a
 //! consumer; `iter_custom` hands us the iteration count, we spawn the
 //! threads once for all of them, line them up on a barrier and time from the
-//! barrier to the last join. Thread start-up is outside the timed region and
+//! first worker leaving the barrier to the last one finishing, each worker
+//! reading the clock itself ([`timed`]): on an oversubscribed machine the
+//! spawning thread may be descheduled for most of the run, so its clock
+//! would under-count. Thread start-up is outside the timed region and
 //! the per-sample item counts are in the millions, so the result is the
 //! steady-state cost per item.
 //!
@@ -60,13 +63,34 @@ pub struct Shape {
     pub burst: Option<u64>,
 }
 
+/// Runs `f` after `barrier`, returning its result and the span it ran in.
+pub fn timed<R>(barrier: &Barrier, f: impl FnOnce() -> R) -> (R, Instant, Instant) {
+    barrier.wait();
+    let start = Instant::now();
+    let r = f();
+    (r, start, Instant::now())
+}
+
+/// From the earliest start to the latest end of `spans` (zero if none).
+pub fn wall(spans: impl IntoIterator<Item = (Instant, Instant)>) -> Duration {
+    let mut spans = spans.into_iter();
+    let Some((mut first, mut last)) = spans.next() else {
+        return Duration::ZERO;
+    };
+    for (s, e) in spans {
+        first = first.min(s);
+        last = last.max(e);
+    }
+    last - first
+}
+
 /// Keeps the consumers' shared counter off the producers' cache lines.
 #[repr(align(128))]
 struct Padded(AtomicU64);
 
 /// Moves `items` items through a fresh queue of flavor `F` shaped as
-/// `shape`; returns the time from the start barrier to the last join, or
-/// `None` when `F` cannot take that shape.
+/// `shape`; returns the wall time of the workers (see [`wall`]), or `None`
+/// when `F` cannot take that shape.
 ///
 /// Panics if an item is lost or duplicated (the checksum is verified), so a
 /// broken queue cannot produce a flattering number.
@@ -86,22 +110,21 @@ pub fn throughput<F: Flavor>(shape: Shape, items: u64) -> Option<Duration> {
     let total = per * producers as u64;
     let consumed = Padded(AtomicU64::new(0));
     let checksum = AtomicU64::new(0);
-    let barrier = Barrier::new(producers + consumers + 1);
+    let barrier = Barrier::new(producers + consumers);
     let elapsed = thread::scope(|s| {
         let (consumed, checksum, barrier) = (&consumed.0, &checksum, &barrier);
         let mut handles = Vec::new();
         for tx in txs {
-            handles.push(s.spawn(move || produce(tx, per, burst, consumed, barrier)));
+            handles.push(s.spawn(move || timed(barrier, || produce(tx, per, burst, consumed))));
         }
         for rx in rxs {
-            handles.push(s.spawn(move || consume(rx, total, consumed, checksum, barrier)));
+            handles
+                .push(s.spawn(move || timed(barrier, || consume(rx, total, consumed, checksum))));
         }
-        barrier.wait();
-        let start = Instant::now();
-        for h in handles {
-            h.join().expect("bench thread panicked");
-        }
-        start.elapsed()
+        wall(handles.into_iter().map(|h| {
+            let ((), start, end) = h.join().expect("bench thread panicked");
+            (start, end)
+        }))
     });
     let expected = producers as u64 * (per * (per - 1) / 2);
     assert_eq!(
@@ -113,9 +136,8 @@ pub fn throughput<F: Flavor>(shape: Shape, items: u64) -> Option<Duration> {
     Some(elapsed)
 }
 
-fn produce<T: Tx>(mut tx: T, n: u64, burst: Option<u64>, consumed: &AtomicU64, barrier: &Barrier) {
+fn produce<T: Tx>(mut tx: T, n: u64, burst: Option<u64>, consumed: &AtomicU64) {
     let mut backoff = Backoff::default();
-    barrier.wait();
     for k in 0..n {
         let mut v = k;
         while let Err(back) = tx.try_send(v) {
@@ -136,16 +158,9 @@ fn produce<T: Tx>(mut tx: T, n: u64, burst: Option<u64>, consumed: &AtomicU64, b
     }
 }
 
-fn consume<R: Rx>(
-    mut rx: R,
-    total: u64,
-    consumed: &AtomicU64,
-    checksum: &AtomicU64,
-    barrier: &Barrier,
-) {
+fn consume<R: Rx>(mut rx: R, total: u64, consumed: &AtomicU64, checksum: &AtomicU64) {
     let mut backoff = Backoff::default();
     let (mut local, mut sum) = (0u64, 0u64);
-    barrier.wait();
     loop {
         if let Some(v) = rx.try_recv() {
             sum = sum.wrapping_add(black_box(v));
