@@ -45,3 +45,5 @@ pub use channel::{ChannelError, ChannelId, ChannelInfo, Channels, End, Received,
 pub use interp::InterpId;
 pub use list::List;
 pub use table::{Table, TableError};
+#[cfg(feature = "std")]
+pub use wait::{Blocking, BlockingList, BlockingRing, Notifier, TryQueue};
