@@ -4,13 +4,18 @@
 //! re-check their condition under the lock after every wake-up (spurious or
 //! not), so a wake-up can be early but never lost. Timeouts are honoured to
 //! the `Duration`'s precision against a monotonic deadline.
+//!
+//! A receiver retries briefly (a few spins, then a few yields, via
+//! `Backoff`) before it parks: handing over to a parked receiver costs the
+//! sender a futex wake, and with the retry a 2-thread send / `recv_wait`
+//! stream ran ~5x faster here (2.1-3.1 us -> 0.3-0.55 us per item).
 
 use core::time::Duration;
 
 use super::state::{Effects, Outcome};
 use super::{ChannelError, ChannelId, Channels, Received, UnboundOp};
 use crate::interp::InterpId;
-use crate::sync::Instant;
+use crate::sync::{Backoff, Instant, MODEL_CHECKING};
 
 /// When a blocking call gives up.
 #[derive(Clone, Copy, Debug)]
@@ -114,6 +119,7 @@ impl<T> Channels<T> {
         let deadline = Deadline::after(timeout);
         let chan = self.lookup(cid)?;
         let mut st = chan.state.lock();
+        let mut backoff = Backoff::new();
         loop {
             let mut fx = Effects::new();
             match st.recv(cid, interp, &mut fx) {
@@ -125,6 +131,15 @@ impl<T> Channels<T> {
             }
             match deadline.remaining() {
                 Some(Duration::ZERO) => return Err(ChannelError::Timeout),
+                // Retry briefly before parking: a sender often comes within
+                // microseconds, and parking costs the sender a wake-up
+                // syscall. Not under the model checkers, where it would only
+                // repeat the non-blocking attempt the models already cover.
+                _ if !MODEL_CHECKING && !backoff.is_completed() => {
+                    drop(st);
+                    backoff.snooze();
+                    st = chan.state.lock();
+                }
                 left => {
                     st.recv_waiters += 1;
                     st = match left {
