@@ -110,21 +110,47 @@ pub fn target_for(name: &str) -> Option<Target> {
     TARGETS.iter().find(|t| name.starts_with(t.prefix)).copied()
 }
 
-/// Report order: the order of groups, then anything else.
+/// Report order: the order of groups (codec: value by value,
+/// encode then decode), then anything else.
 pub fn rank(name: &str) -> usize {
     const ORDER: &[&str] = &[
+        "ring_spsc_cap1024",
         "ring_spsc",
+        "ring_mpmc2x2_cap1024",
         "ring_mpmc",
+        "ring_burst64_cap1024",
         "ring_burst",
         "ring_pair",
-        "list_",
+        "list_spsc",
+        "list_mpmc",
+        "list_pair",
         "blocking",
-        "channels",
-        "codec_encode",
-        "codec_decode",
+        "channels_pair",
+        "channels_contention",
     ];
-    ORDER
-        .iter()
-        .position(|p| name.starts_with(p))
-        .unwrap_or(ORDER.len())
+    const VALUES: &[&str] = &[
+        "small_int",
+        "i64",
+        "bigint",
+        "f64",
+        "str10",
+        "str1k",
+        "bytes64k",
+        "tuple8",
+        "nested3",
+    ];
+    if let Some(i) = ORDER.iter().position(|p| name.starts_with(p)) {
+        return i;
+    }
+    let codec = |op: &str| {
+        let value = name.strip_prefix(op)?;
+        let v = VALUES
+            .iter()
+            .position(|p| value.starts_with(p))
+            .unwrap_or(VALUES.len());
+        Some(ORDER.len() + 2 * v)
+    };
+    codec("codec_encode_")
+        .or_else(|| codec("codec_decode_").map(|r| r + 1))
+        .unwrap_or(ORDER.len() + 2 * VALUES.len() + 2)
 }
