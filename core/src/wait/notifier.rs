@@ -186,9 +186,9 @@ impl Notifier {
             }
         }
         let mut guard = self.lock.lock();
-        // (a) Relaxed RMW: the fence below orders it before the poll; RMWs
-        // keep the count exact however wakers read it.
-        self.sleepers.fetch_add(1, Ordering::Relaxed);
+        // Declared after `guard`, so dropped before it: deregisters under
+        // the lock, also if `poll` panics.
+        let registration = Registration::new(&self.sleepers);
         // (b) SeqCst: pairs with the waker's fence (module docs). Weakened,
         // the poll below may miss an item whose waker saw no sleeper.
         fence(Ordering::SeqCst); // dekker: waiter side
@@ -209,9 +209,55 @@ impl Notifier {
                 }
             };
         };
-        // Relaxed: a waker that still sees us only takes a needless lock.
-        self.sleepers.fetch_sub(1, Ordering::Relaxed);
+        drop(registration);
         drop(guard);
         result
+    }
+}
+
+/// A waiter's place in `Notifier::sleepers` (steps (a) and departure).
+struct Registration<'a>(&'a AtomicUsize);
+
+impl<'a> Registration<'a> {
+    #[inline]
+    fn new(sleepers: &'a AtomicUsize) -> Self {
+        // (a) Relaxed RMW: the waiter's fence right after orders it before
+        // its poll; RMWs keep the count exact however wakers read it.
+        sleepers.fetch_add(1, Ordering::Relaxed);
+        Self(sleepers)
+    }
+}
+
+impl Drop for Registration<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // Relaxed: a waker that still sees us only takes a needless lock.
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
+mod tests {
+    use super::*;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    #[test]
+    fn panicking_condition_deregisters() {
+        let n = Notifier::new();
+        let mut calls = 0;
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            n.wait_until(None, || {
+                calls += 1;
+                // Fail the unlocked polls, panic in the registered one.
+                let registered = n.sleepers.load(Ordering::Relaxed) == 1;
+                assert!(!registered, "condition panics while registered");
+                false
+            })
+        }));
+        assert!(r.is_err());
+        assert!(calls > 1);
+        assert_eq!(n.sleepers.load(Ordering::Relaxed), 0);
+        // The lock is usable again (not held by the unwound waiter).
+        assert!(!n.wait_until(Some(Instant::now()), || false));
     }
 }
