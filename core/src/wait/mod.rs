@@ -12,7 +12,10 @@
 //!   attempt, so a wake-up that raced its deadline is never lost;
 //! - the fast path stays lock-free: an operation that succeeds at once
 //!   touches no lock, and waking costs a fence and one load when nobody
-//!   sleeps ([`Notifier`]).
+//!   sleeps ([`Notifier`]);
+//! - a waiter spins and yields briefly (bounded) before it parks, since a
+//!   running partner usually makes progress sooner than a park and wake-up
+//!   round trip.
 //!
 //! Two notifiers, one per waiter kind: `not_empty` for poppers (signalled
 //! by every successful push) and `not_full` for pushers (signalled by every
@@ -48,14 +51,24 @@
 //!
 //! ## Without `std`
 //!
-//! This module needs `std` for `Condvar` and `Instant`. The protocol does
-//! not: a `no_std` runtime that has its own way to park a task keeps
-//! [`TryQueue`] and rebuilds [`Notifier`] on its primitive — a waiter count
-//! bumped *before* a `fence(SeqCst)` and a final poll, and wakers that
-//! fence, check the count and only then take the runtime's lock and wake
-//! (the `notifier` module docs carry the proof the runtime must preserve).
-//! A green-thread runtime can equally drive the non-blocking queues
-//! directly and wake its tasks itself.
+//! This module needs `std` for `Condvar` and `Instant`; the protocol does
+//! not. A `no_std` runtime that has its own way to park a task keeps the
+//! non-blocking `Ring`/`List` (always available) and rebuilds this small
+//! layer on its primitive: a waiter count bumped *before* a `fence(SeqCst)`
+//! and a final poll under the runtime's wait-queue lock, and wakers that
+//! make progress, fence, check the count and only then take that lock and
+//! wake (the [`Notifier`] docs carry the proof it must preserve; the
+//! `wait_loom` models are the template to re-check it). A green-thread
+//! runtime can equally drive the non-blocking queues directly and wake its
+//! tasks itself.
+//!
+//! ## What proves it
+//!
+//! `models/tests/wait_loom.rs` (lost wake-ups and the fences, on the real
+//! `Ring` and `List`), `models/tests/wait_shuttle.rs` (many threads,
+//! exactly-once delivery racing `close`), `core/tests/wait_blocking.rs`
+//! (timeouts, real threads, stress) and the planted bugs in
+//! `verify/mutations/wait.toml`; orderings in `docs/orderings.md`.
 
 mod notifier;
 mod queues;

@@ -1,67 +1,69 @@
-//! [`Notifier`]: the wake-up primitive of the blocking layer.
-//!
-//! A waiter count, a `Mutex<()>` and a `Condvar`. Waking is free when nobody
-//! sleeps: [`Notifier::notify_one`] is a `SeqCst` fence and one load of the
-//! count, no lock, no syscall. Only when the count is non-zero does the waker
-//! take the lock (to serialise against a waiter that is between its last
-//! check and its `Condvar::wait`) and signal.
-//!
-//! ## Why no lost wake-up (the Dekker argument)
-//!
-//! Let *X* be the state a waiter polls (an item in the queue, a free slot,
-//! the closed bit) and *C* the waiter count `sleepers`.
-//!
-//! ```text
-//! waker                               waiter (holds `lock` throughout)
-//! (1) make X true   (queue op)        (a) C += 1            (Relaxed RMW)
-//! (2) fence(SeqCst)                   (b) fence(SeqCst)
-//! (3) if C == 0 { return }            (c) poll X            (queue op)
-//! (4) lock; unlock; notify            (d) if !X { Condvar::wait (unlocks) }
-//! ```
-//!
-//! The two fences are totally ordered in the single order *S* of `SeqCst`
-//! operations ([atomics.fences] / [atomics.order] p4, C++20):
-//!
-//! - (2) before (b) in *S*: the write of *X* in (1) is sequenced before (2)
-//!   and the read of *X* in (c) after (b), so (c) reads (1) or a later
-//!   value — the waiter sees *X* and does not sleep (if a third thread
-//!   consumed *X* meanwhile, there is nothing to wake it for).
-//! - (b) before (2) in *S*: symmetrically (3) reads (a) or a later value of
-//!   *C*. *C* only changes by RMWs, and this waiter's decrement happens only
-//!   when it leaves, so (3) reads a value that still counts it unless it has
-//!   already left — and then it did not need waking. So (4) runs, and it
-//!   cannot take `lock` before the waiter releases it inside
-//!   `Condvar::wait`: the notification reaches a waiter that is waiting.
-//!
-//! Either the waiter sees *X* or the waker sees the waiter. A waiter stays
-//! counted across its spurious wake-ups and re-checks (it holds `lock`
-//! during every re-check), so the argument covers every round, not only the
-//! first. `docs/orderings.md` (`## wait`) lists which model fails when
-//! either fence is weakened.
-//!
-//! ## Why a `Condvar` and not an intrusive waiter list
-//!
-//! A waiter only reaches the slow path after polling and spinning failed,
-//! i.e. when it is about to make a futex syscall anyway; the uncontended
-//! `Mutex` around it costs two atomics next to that. A `Condvar` is
-//! modelled by loom and shuttle as-is, needs no `unsafe` and no per-waiter
-//! allocation, and its timed wait gives sub-millisecond deadlines. An
-//! intrusive list of parked threads (as in crossbeam's `SyncWaker` or
-//! tokio's `Notify`) would buy FIFO fairness among waiters and targeted
-//! wake-ups of mixed waiter kinds; the blocking queue keeps one `Notifier`
-//! per waiter kind instead, so `notify_one` never wakes the wrong kind.
-//!
-//! ## `notify_one` and departing waiters
-//!
-//! A waiter woken by `notify_one` always polls again before it leaves —
-//! also when its deadline has passed — so a notification is never wasted on
-//! a waiter that times out while the item it announced sits unclaimed: that
-//! waiter takes the item itself.
+//! [`Notifier`]: the wake-up primitive of the blocking layer (its docs
+//! carry the protocol and the proof that no wake-up is lost).
 
 use crate::sync::{fence, AtomicUsize, Backoff, Condvar, Instant, Mutex, Ordering, MODEL_CHECKING};
 
-/// A wake-up primitive with a lock-free fast path for the waker: see the
-/// [module docs](self) for the protocol and its proof.
+/// The wake-up primitive of the blocking layer.
+///
+/// A waiter count, a `Mutex<()>` and a `Condvar`. Waking is free when nobody
+/// sleeps: [`Notifier::notify_one`] is a `SeqCst` fence and one load of the
+/// count, no lock, no syscall. Only when the count is non-zero does the waker
+/// take the lock (to serialise against a waiter that is between its last
+/// check and its `Condvar::wait`) and signal.
+///
+/// ## Why no lost wake-up (the Dekker argument)
+///
+/// Let *X* be the state a waiter polls (an item in the queue, a free slot,
+/// the closed bit) and *C* the waiter count `sleepers`.
+///
+/// ```text
+/// waker                               waiter (holds `lock` throughout)
+/// (1) make X true   (queue op)        (a) C += 1            (Relaxed RMW)
+/// (2) fence(SeqCst)                   (b) fence(SeqCst)
+/// (3) if C == 0 { return }            (c) poll X            (queue op)
+/// (4) lock; unlock; notify            (d) if !X { Condvar::wait (unlocks) }
+/// ```
+///
+/// The two fences are totally ordered in the single order *S* of `SeqCst`
+/// operations ([atomics.fences] / [atomics.order] p4, C++20):
+///
+/// - (2) before (b) in *S*: the write of *X* in (1) is sequenced before (2)
+///   and the read of *X* in (c) after (b), so (c) reads (1) or a later
+///   value — the waiter sees *X* and does not sleep (if a third thread
+///   consumed *X* meanwhile, there is nothing to wake it for).
+/// - (b) before (2) in *S*: symmetrically (3) reads (a) or a later value of
+///   *C*. *C* only changes by RMWs, and this waiter's decrement happens only
+///   when it leaves, so (3) reads a value that still counts it unless it has
+///   already left — and then it did not need waking. So (4) runs, and it
+///   cannot take `lock` before the waiter releases it inside
+///   `Condvar::wait`: the notification reaches a waiter that is waiting.
+///
+/// Either the waiter sees *X* or the waker sees the waiter. A waiter stays
+/// counted across its spurious wake-ups and re-checks (it holds `lock`
+/// during every re-check), so the argument covers every round, not only the
+/// first. `docs/orderings.md` (`## wait`) lists which model fails when
+/// either fence is weakened.
+///
+/// ## Why a `Condvar` and not a list of parked threads
+///
+/// A waiter only reaches the slow path after polling and spinning failed,
+/// i.e. when it is about to make a futex syscall anyway; the uncontended
+/// `Mutex` around it costs two atomics next to that. A `Condvar` is
+/// modelled by loom and shuttle as-is, needs no `unsafe` and no per-waiter
+/// allocation, and its timed wait gives sub-millisecond deadlines. An
+/// explicit list of parked threads (crossbeam's `SyncWaker`; intrusive in
+/// tokio's `Notify`) would buy FIFO fairness among waiters and targeted
+/// wake-ups of mixed waiter kinds; the blocking queue keeps one `Notifier`
+/// per waiter kind instead, so `notify_one` never wakes the wrong kind.
+///
+/// ## `notify_one` and departing waiters
+///
+/// A waiter woken by `notify_one` always polls again before it leaves —
+/// also when its deadline has passed — so a notification is never wasted on
+/// a waiter that times out while the item it announced sits unclaimed: that
+/// waiter takes the item itself.
+///
+/// ## Use
 ///
 /// Waiters call [`wait_until`](Self::wait_until) (or
 /// [`wait_with`](Self::wait_with)) with a condition; whoever makes the
@@ -70,7 +72,7 @@ use crate::sync::{fence, AtomicUsize, Backoff, Condvar, Instant, Mutex, Ordering
 #[derive(Debug, Default)]
 pub struct Notifier {
     /// Waiters between their registration and their departure (see the
-    /// module docs: changed only under `lock`, read by wakers without it).
+    /// type docs: changed only under `lock`, read by wakers without it).
     sleepers: AtomicUsize,
     lock: Mutex<()>,
     cond: Condvar,
@@ -189,7 +191,7 @@ impl Notifier {
         // Declared after `guard`, so dropped before it: deregisters under
         // the lock, also if `poll` panics.
         let registration = Registration::new(&self.sleepers);
-        // (b) SeqCst: pairs with the waker's fence (module docs). Weakened,
+        // (b) SeqCst: pairs with the waker's fence (type docs). Weakened,
         // the poll below may miss an item whose waker saw no sleeper.
         fence(Ordering::SeqCst); // dekker: waiter side
         let result = loop {
