@@ -335,3 +335,45 @@ fn record_releases_exactly_once() {
     assert_eq!(rec.into_bytes(), b"XI\x01\x02\x02");
     assert_eq!(count.load(Ordering::SeqCst), 4);
 }
+
+#[test]
+fn writer_matches_the_value_encoder() {
+    use xikernel::xidata::Writer;
+    let exc = ExceptionSnapshot::new("E".into(), "E".into(), "m".into(), "x".into(), None);
+    let v = Value::Tuple(vec![
+        Value::None,
+        Value::Bool(true),
+        Value::Int(-5),
+        Value::int_from_sign_magnitude(true, vec![1, 0, 0, 0, 0, 0, 0, 0, 1]),
+        Value::Int(i64::MIN),
+        Value::Float(-0.0),
+        Value::Complex(1.0, f64::NAN),
+        Value::from("é"),
+        Value::Str(PyString::from_code_points([0xdc00]).unwrap()),
+        Value::Bytes(vec![1, 2]),
+        Value::Tuple(vec![]),
+        Value::Ext(ExtValue {
+            tag: 3,
+            payload: vec![9],
+        }),
+        Value::from(exc.clone()),
+    ]);
+    let mut out = Vec::new();
+    let mut w = Writer::new(&mut out);
+    w.tuple(13);
+    w.none();
+    w.bool(true);
+    w.int(-5);
+    w.int_from_sign_magnitude(true, &[1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+    w.int_from_sign_magnitude(true, &[0, 0, 0, 0, 0, 0, 0, 0x80]);
+    w.float(-0.0);
+    w.complex(1.0, f64::NAN);
+    w.str("é");
+    w.py_str(PyString::from_code_points([0xdc00]).unwrap().as_ref());
+    w.bytes(&[1, 2]);
+    w.tuple(0);
+    w.ext(3, &[9]);
+    w.value(&Value::from(exc)).unwrap();
+    assert_eq!(out, to_vec(&v).unwrap());
+    assert_eq!(decode(&out), Ok(v));
+}

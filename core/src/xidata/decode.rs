@@ -84,26 +84,27 @@ pub enum Event<'a> {
     Exception(Box<ExceptionRef<'a>>),
 }
 
-/// Open tuples' remaining item counts; the first levels live inline so
-/// that shallow values never allocate here.
+/// A stack whose first levels live inline, so that shallow values never
+/// allocate for bookkeeping (the decoder's counts and the owned builder's
+/// open tuples).
 #[derive(Debug, Default)]
-struct Counts {
-    inline: [usize; 8],
+struct Stack<T> {
+    inline: [T; 8],
     len: usize,
-    spill: Vec<usize>,
+    spill: Vec<T>,
 }
 
-impl Counts {
+impl<T: Default> Stack<T> {
     #[inline]
-    fn push(&mut self, n: usize) {
+    fn push(&mut self, v: T) {
         match self.inline.get_mut(self.len) {
-            Some(slot) => *slot = n,
-            None => self.spill.push(n),
+            Some(slot) => *slot = v,
+            None => self.spill.push(v),
         }
         self.len += 1;
     }
     #[inline]
-    fn top(&mut self) -> Option<&mut usize> {
+    fn top(&mut self) -> Option<&mut T> {
         let i = self.len.checked_sub(1)?;
         match self.inline.get_mut(i) {
             Some(slot) => Some(slot),
@@ -111,11 +112,13 @@ impl Counts {
         }
     }
     #[inline]
-    fn pop(&mut self) {
-        if self.len > self.inline.len() {
-            self.spill.pop();
+    fn pop(&mut self) -> Option<T> {
+        let i = self.len.checked_sub(1)?;
+        self.len = i;
+        match self.inline.get_mut(i) {
+            Some(slot) => Some(core::mem::take(slot)),
+            None => self.spill.pop(),
         }
-        self.len -= 1;
     }
 }
 
@@ -136,7 +139,8 @@ pub struct Events<'a, 'r> {
     pos: usize,
     max_depth: usize,
     registry: Option<&'r Registry>,
-    counts: Counts,
+    /// Remaining item counts of the open tuples.
+    counts: Stack<usize>,
     state: State,
 }
 
@@ -162,7 +166,7 @@ impl<'a, 'r> Events<'a, 'r> {
             pos: MAGIC.len() + 1,
             max_depth: opts.max_depth.min(MAX_DEPTH),
             registry: opts.registry,
-            counts: Counts::default(),
+            counts: Stack::default(),
             state: State::Running,
         })
     }
@@ -174,7 +178,7 @@ impl<'a, 'r> Events<'a, 'r> {
     }
 
     /// The next event; `Ok(None)` once the value is complete.
-    #[inline]
+    #[inline(always)]
     pub fn next_event(&mut self) -> Result<Option<Event<'a>>, DecodeError> {
         if self.state != State::Running {
             return Ok(None);
@@ -188,6 +192,7 @@ impl<'a, 'r> Events<'a, 'r> {
         }
     }
 
+    #[inline(always)]
     fn step(&mut self) -> Result<Event<'a>, DecodeError> {
         if let Some(top) = self.counts.top() {
             if *top == 0 {
@@ -262,6 +267,7 @@ impl<'a, 'r> Events<'a, 'r> {
         StrRef::new(bytes).map_err(|i| DecodeError::new(K::InvalidString, at + i))
     }
 
+    #[inline(always)]
     fn read_value(&mut self) -> Result<Event<'a>, DecodeError> {
         let at = self.pos;
         let Some(&t) = self.input.get(at) else {
@@ -376,7 +382,7 @@ pub fn decode(input: &[u8]) -> Result<Value, DecodeError> {
 /// Decodes one value into an owned tree.
 pub fn decode_with(input: &[u8], opts: &DecodeOptions<'_>) -> Result<Value, DecodeError> {
     let mut events = Events::new(input, opts)?;
-    let mut open: Vec<Vec<Value>> = Vec::new();
+    let mut open: Stack<Vec<Value>> = Stack::default();
     loop {
         let Some(event) = events.next_event()? else {
             // Unreachable: the reader reports the top value's completion
@@ -392,7 +398,7 @@ pub fn decode_with(input: &[u8], opts: &DecodeOptions<'_>) -> Result<Value, Deco
             // Scalars always have a value; `None` cannot happen here.
             scalar => scalar.to_value().unwrap_or(Value::None),
         };
-        match open.last_mut() {
+        match open.top() {
             Some(parent) => parent.push(value),
             None => return Ok(value),
         }
@@ -402,6 +408,7 @@ pub fn decode_with(input: &[u8], opts: &DecodeOptions<'_>) -> Result<Value, Deco
 impl Event<'_> {
     /// The owned value of a scalar event; `None` for `TupleStart` /
     /// `TupleEnd` (tuples are assembled by whoever tracks the nesting).
+    #[inline(always)]
     pub fn to_value(&self) -> Option<Value> {
         Some(match self {
             Event::TupleStart(_) | Event::TupleEnd => return None,

@@ -7,7 +7,7 @@
 
 use super::error::EncodeError;
 use super::exception::ExceptionSnapshot;
-use super::pystr::PyString;
+use super::pystr::{PyString, StrRef};
 use super::value::Value;
 use super::varint::{varint_bytes, varint_len, zigzag, MAX_VARINT_LEN};
 use super::{tag, MAGIC, MAX_DEPTH, VERSION};
@@ -207,5 +207,110 @@ fn write_value<S: Sink>(v: &Value, s: &mut S) {
                 }
             }
         }
+    }
+}
+
+/// A streaming encoder for runtimes that serialise their own objects
+/// directly, without building a [`Value`] first. It writes the header on
+/// creation and one value per call; `tuple(n)` must be followed by exactly
+/// `n` values. Misuse (a wrong count, several top-level values, nesting
+/// deeper than the reader allows) cannot cause UB: it only produces bytes
+/// that decoders reject. For a given value it writes exactly what
+/// [`encode`] writes.
+#[derive(Debug)]
+pub struct Writer<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl<'a> Writer<'a> {
+    /// Appends the header to `out`.
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        out.extend_from_slice(&MAGIC);
+        out.push(VERSION);
+        Self { out }
+    }
+
+    /// `None`.
+    pub fn none(&mut self) {
+        self.out.push(tag::NONE);
+    }
+
+    /// A bool.
+    pub fn bool(&mut self, b: bool) {
+        self.out.extend_from_slice(&[tag::BOOL, u8::from(b)]);
+    }
+
+    /// An int in `i64` range.
+    pub fn int(&mut self, i: i64) {
+        self.out.push(tag::INT);
+        self.out.varint(zigzag(i));
+    }
+
+    /// Any int, as sign + little-endian magnitude (zero top bytes allowed;
+    /// i64-range values take the small form, as canonicity requires).
+    pub fn int_from_sign_magnitude(&mut self, negative: bool, magnitude_le: &[u8]) {
+        let n = magnitude_le
+            .iter()
+            .rposition(|&b| b != 0)
+            .map_or(0, |i| i + 1);
+        let mag = &magnitude_le[..n];
+        if let Some(small) = super::bigint::fits_i64(negative, mag) {
+            return self.int(small);
+        }
+        self.out.push(tag::BIGINT);
+        self.out.varint(((n as u64) << 1) | u64::from(negative));
+        self.out.extend_from_slice(mag);
+    }
+
+    /// A float (bit-exact).
+    pub fn float(&mut self, f: f64) {
+        self.out.push(tag::FLOAT);
+        self.out.extend_from_slice(&f.to_bits().to_le_bytes());
+    }
+
+    /// A complex.
+    pub fn complex(&mut self, re: f64, im: f64) {
+        self.out.push(tag::COMPLEX);
+        self.out.extend_from_slice(&re.to_bits().to_le_bytes());
+        self.out.extend_from_slice(&im.to_bits().to_le_bytes());
+    }
+
+    /// A str without surrogates.
+    pub fn str(&mut self, s: &str) {
+        self.out.push(tag::STR);
+        self.out.lp(s.as_bytes());
+    }
+
+    /// Any CPython str (validated generalized UTF-8).
+    pub fn py_str(&mut self, s: StrRef<'_>) {
+        self.out.push(tag::STR);
+        self.out.lp(s.as_bytes());
+    }
+
+    /// Bytes.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.out.push(tag::BYTES);
+        self.out.lp(b);
+    }
+
+    /// Starts a tuple of `len` items; write them next.
+    pub fn tuple(&mut self, len: usize) {
+        self.out.push(tag::TUPLE);
+        self.out.varint(len as u64);
+    }
+
+    /// An extension value.
+    pub fn ext(&mut self, tag: u64, payload: &[u8]) {
+        self.out.push(tag::EXT);
+        self.out.varint(tag);
+        self.out.lp(payload);
+    }
+
+    /// A whole [`Value`] (e.g. an exception snapshot) in place.
+    pub fn value(&mut self, v: &Value) -> Result<(), EncodeError> {
+        let n = value_len(v, 0)?;
+        self.out.reserve(n);
+        write_value(v, self.out);
+        Ok(())
     }
 }

@@ -39,7 +39,7 @@ pub mod varint;
 
 pub use bigint::{BigInt, BigIntRef};
 pub use decode::{decode, decode_with, DecodeOptions, Event, Events, PREALLOC_ITEMS};
-pub use encode::{encode, encode_to_slice, encoded_len, to_vec};
+pub use encode::{encode, encode_to_slice, encoded_len, to_vec, Writer};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use exception::{format_oneliner, ExceptionRef, ExceptionSnapshot};
 pub use pystr::{PyString, StrRef};
