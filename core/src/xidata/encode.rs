@@ -7,7 +7,7 @@
 
 use super::error::EncodeError;
 use super::exception::ExceptionSnapshot;
-use super::pystr::{PyString, StrRef};
+use super::pystr::StrRef;
 use super::value::Value;
 use super::varint::{varint_bytes, varint_len, zigzag, MAX_VARINT_LEN};
 use super::{tag, MAGIC, MAX_DEPTH, VERSION};
@@ -113,6 +113,41 @@ trait Sink {
         self.varint(bytes.len() as u64);
         self.put(bytes);
     }
+    // One method per value kind, shared by `write_value` and `Writer`.
+    #[inline]
+    fn w_int(&mut self, i: i64) {
+        self.byte(tag::INT);
+        self.varint(zigzag(i));
+    }
+    /// `mag` trimmed and outside i64 range (the caller checked).
+    #[inline]
+    fn w_bigint(&mut self, negative: bool, mag: &[u8]) {
+        self.byte(tag::BIGINT);
+        self.varint(((mag.len() as u64) << 1) | u64::from(negative));
+        self.put(mag);
+    }
+    #[inline]
+    fn w_float(&mut self, f: f64) {
+        self.byte(tag::FLOAT);
+        self.put(&f.to_bits().to_le_bytes());
+    }
+    #[inline]
+    fn w_complex(&mut self, re: f64, im: f64) {
+        self.byte(tag::COMPLEX);
+        self.put(&re.to_bits().to_le_bytes());
+        self.put(&im.to_bits().to_le_bytes());
+    }
+    #[inline]
+    fn w_tagged(&mut self, t: u8, bytes: &[u8]) {
+        self.byte(t);
+        self.lp(bytes);
+    }
+    #[inline]
+    fn w_ext(&mut self, ext_tag: u64, payload: &[u8]) {
+        self.byte(tag::EXT);
+        self.varint(ext_tag);
+        self.lp(payload);
+    }
 }
 
 impl Sink for Vec<u8> {
@@ -147,41 +182,16 @@ impl Sink for SliceSink<'_> {
     }
 }
 
-fn write_str<S: Sink>(s: &mut S, p: &PyString) {
-    s.lp(p.as_bytes());
-}
-
 fn write_value<S: Sink>(v: &Value, s: &mut S) {
     match v {
         Value::None => s.byte(tag::NONE),
         Value::Bool(b) => s.put(&[tag::BOOL, u8::from(*b)]),
-        Value::Int(i) => {
-            s.byte(tag::INT);
-            s.varint(zigzag(*i));
-        }
-        Value::BigInt(b) => {
-            s.byte(tag::BIGINT);
-            let mag = b.magnitude();
-            s.varint(((mag.len() as u64) << 1) | u64::from(b.is_negative()));
-            s.put(mag);
-        }
-        Value::Float(f) => {
-            s.byte(tag::FLOAT);
-            s.put(&f.to_bits().to_le_bytes());
-        }
-        Value::Complex(re, im) => {
-            s.byte(tag::COMPLEX);
-            s.put(&re.to_bits().to_le_bytes());
-            s.put(&im.to_bits().to_le_bytes());
-        }
-        Value::Str(p) => {
-            s.byte(tag::STR);
-            write_str(s, p);
-        }
-        Value::Bytes(b) => {
-            s.byte(tag::BYTES);
-            s.lp(b);
-        }
+        Value::Int(i) => s.w_int(*i),
+        Value::BigInt(b) => s.w_bigint(b.is_negative(), b.magnitude()),
+        Value::Float(f) => s.w_float(*f),
+        Value::Complex(re, im) => s.w_complex(*re, *im),
+        Value::Str(p) => s.w_tagged(tag::STR, p.as_bytes()),
+        Value::Bytes(b) => s.w_tagged(tag::BYTES, b),
         Value::Tuple(items) => {
             s.byte(tag::TUPLE);
             s.varint(items.len() as u64);
@@ -189,21 +199,17 @@ fn write_value<S: Sink>(v: &Value, s: &mut S) {
                 write_value(item, s);
             }
         }
-        Value::Ext(e) => {
-            s.byte(tag::EXT);
-            s.varint(e.tag);
-            s.lp(&e.payload);
-        }
+        Value::Ext(e) => s.w_ext(e.tag, &e.payload),
         Value::Exception(e) => {
             s.byte(tag::EXCEPTION);
             for f in [&e.type_name, &e.qualname, &e.module, &e.msg, &e.formatted] {
-                write_str(s, f);
+                s.lp(f.as_bytes());
             }
             match &e.traceback {
                 None => s.byte(0),
                 Some(t) => {
                     s.byte(1);
-                    write_str(s, t);
+                    s.lp(t.as_bytes());
                 }
             }
         }
@@ -242,8 +248,7 @@ impl<'a> Writer<'a> {
 
     /// An int in `i64` range.
     pub fn int(&mut self, i: i64) {
-        self.out.push(tag::INT);
-        self.out.varint(zigzag(i));
+        self.out.w_int(i);
     }
 
     /// Any int, as sign + little-endian magnitude (zero top bytes allowed;
@@ -257,40 +262,32 @@ impl<'a> Writer<'a> {
         if let Some(small) = super::bigint::fits_i64(negative, mag) {
             return self.int(small);
         }
-        self.out.push(tag::BIGINT);
-        self.out.varint(((n as u64) << 1) | u64::from(negative));
-        self.out.extend_from_slice(mag);
+        self.out.w_bigint(negative, mag);
     }
 
     /// A float (bit-exact).
     pub fn float(&mut self, f: f64) {
-        self.out.push(tag::FLOAT);
-        self.out.extend_from_slice(&f.to_bits().to_le_bytes());
+        self.out.w_float(f);
     }
 
     /// A complex.
     pub fn complex(&mut self, re: f64, im: f64) {
-        self.out.push(tag::COMPLEX);
-        self.out.extend_from_slice(&re.to_bits().to_le_bytes());
-        self.out.extend_from_slice(&im.to_bits().to_le_bytes());
+        self.out.w_complex(re, im);
     }
 
     /// A str without surrogates.
     pub fn str(&mut self, s: &str) {
-        self.out.push(tag::STR);
-        self.out.lp(s.as_bytes());
+        self.out.w_tagged(tag::STR, s.as_bytes());
     }
 
     /// Any CPython str (validated generalized UTF-8).
     pub fn py_str(&mut self, s: StrRef<'_>) {
-        self.out.push(tag::STR);
-        self.out.lp(s.as_bytes());
+        self.out.w_tagged(tag::STR, s.as_bytes());
     }
 
     /// Bytes.
     pub fn bytes(&mut self, b: &[u8]) {
-        self.out.push(tag::BYTES);
-        self.out.lp(b);
+        self.out.w_tagged(tag::BYTES, b);
     }
 
     /// Starts a tuple of `len` items; write them next.
@@ -301,9 +298,7 @@ impl<'a> Writer<'a> {
 
     /// An extension value.
     pub fn ext(&mut self, tag: u64, payload: &[u8]) {
-        self.out.push(tag::EXT);
-        self.out.varint(tag);
-        self.out.lp(payload);
+        self.out.w_ext(tag, payload);
     }
 
     /// A whole [`Value`] (e.g. an exception snapshot) in place.
