@@ -11,7 +11,8 @@
 //!   tuples, extension values resolved through a [`Registry`], and
 //!   [`ExceptionSnapshot`]s.
 //! - [`encode`] / [`encode_to_slice`] write into the caller's buffer;
-//!   [`encoded_len`] gives the exact size first.
+//!   [`encoded_len`] gives the exact size first; [`Writer`] writes the same
+//!   bytes straight from a runtime's own objects.
 //! - [`Events`] is the streaming decoder: a pull iterator of [`Event`]s
 //!   borrowing strings and bytes from the input, so a runtime builds its
 //!   own objects directly; [`decode`] builds a [`Value`] from the same
