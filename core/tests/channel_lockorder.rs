@@ -63,9 +63,9 @@ fn two_entry_locks_panic() {
 fn relocking_the_same_lock_panics_instead_of_deadlocking() {
     // In a helper thread, so that a checker that misses it fails this test
     // with a timeout instead of hanging the test binary.
-    let a: &'static OrderedMutex<()> = Box::leak(Box::new(OrderedMutex::new(Rank::ENTRY, ())));
+    let a = Arc::new(OrderedMutex::new(Rank::ENTRY, ()));
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let helper = std::thread::spawn(move || {
         let r = std::panic::catch_unwind(|| {
             let _a = a.lock();
             let _again = a.lock();
@@ -77,6 +77,7 @@ fn relocking_the_same_lock_panics_instead_of_deadlocking() {
         .recv_timeout(std::time::Duration::from_secs(20))
         .expect("re-locking deadlocked: the checker did not catch it");
     assert!(msg.is_some_and(|m| m.contains("lock order violation")));
+    helper.join().unwrap();
 }
 
 /// An item whose `Drop` re-enters the registry: it works only because
