@@ -7,6 +7,7 @@ use xikernel_benches::blocking::{
     wakeup_latency, BlockingFlavor, CrossbeamBlocking, FlumeBlocking, StdBlocking,
 };
 use xikernel_benches::config::criterion;
+use xikernel_benches::ours::OurBlocking;
 
 fn one<F: BlockingFlavor>(g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {
     g.bench_function(F::NAME, |b| b.iter_custom(wakeup_latency::<F>));
@@ -19,6 +20,7 @@ fn blocking(c: &mut Criterion) {
     g.sampling_mode(criterion::SamplingMode::Flat)
         .warm_up_time(Duration::from_millis(100))
         .measurement_time(Duration::from_millis(300));
+    one::<OurBlocking>(&mut g);
     one::<CrossbeamBlocking>(&mut g);
     one::<StdBlocking>(&mut g);
     one::<FlumeBlocking>(&mut g);

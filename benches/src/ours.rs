@@ -1,9 +1,33 @@
-//! Our queues as [`SharedQueue`]s (and, below, as a [`BlockingFlavor`]).
+//! Our queues as [`SharedQueue`]s, and the blocking ring as a
+//! [`BlockingFlavor`].
 
+use crate::blocking::BlockingFlavor;
 use crate::queues::SharedQueue;
+use std::sync::Arc;
+use xikernel::wait::BlockingRing;
 
+/// xikernel's bounded ring.
+pub type OurRing = xikernel::ring::Ring<u64>;
 /// xikernel's unbounded list.
 pub type OurList = xikernel::list::List<u64>;
+
+impl SharedQueue for OurRing {
+    const NAME: &'static str = "xikernel_ring";
+    fn bounded(cap: usize) -> Option<Self> {
+        Self::try_new(cap)
+    }
+    fn unbounded() -> Option<Self> {
+        None
+    }
+    #[inline]
+    fn push(&self, v: u64) -> Result<(), u64> {
+        self.try_push(v).map_err(|e| e.into_inner())
+    }
+    #[inline]
+    fn pop(&self) -> Option<u64> {
+        self.try_pop().ok()
+    }
+}
 
 impl SharedQueue for OurList {
     const NAME: &'static str = "xikernel_list";
@@ -20,5 +44,28 @@ impl SharedQueue for OurList {
     #[inline]
     fn pop(&self) -> Option<u64> {
         self.try_pop().ok()
+    }
+}
+
+/// xikernel's blocking layer over the ring (capacity 1024).
+#[derive(Debug)]
+pub struct OurBlocking;
+
+impl BlockingFlavor for OurBlocking {
+    const NAME: &'static str = "xikernel_blocking";
+    type Tx = Arc<BlockingRing<u64>>;
+    type Rx = Arc<BlockingRing<u64>>;
+    fn build() -> (Self::Tx, Self::Rx) {
+        let q = Arc::new(BlockingRing::new(OurRing::new(1024)));
+        (q.clone(), q)
+    }
+    fn send(tx: &Self::Tx, v: u64) {
+        tx.push(v).expect("open queue");
+    }
+    fn recv(rx: &Self::Rx) -> Option<u64> {
+        rx.pop().ok()
+    }
+    fn close(tx: Self::Tx) {
+        tx.close();
     }
 }

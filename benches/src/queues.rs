@@ -176,6 +176,7 @@ pub trait Visit {
 
 /// Every bounded queue: ours and the peers of the ring groups.
 pub fn each_bounded(v: &mut impl Visit) {
+    v.visit::<Shared<crate::ours::OurRing>>();
     v.visit::<Shared<crossbeam_queue::ArrayQueue<u64>>>();
     v.visit::<Shared<concurrent_queue::ConcurrentQueue<u64>>>();
     v.visit::<Shared<MutexDeque>>();
