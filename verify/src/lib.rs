@@ -1,4 +1,16 @@
 //! Reference models, history recording, linearizability checking and the
 //! verification campaign for xikernel.
+//!
+//! - [`reference`]: sequential, obviously-correct models (the oracles);
+//! - [`history`]: recording invocation/response events from real runs;
+//! - [`lin`]: the Wing–Gong/Lowe linearizability checker with minimal
+//!   counterexamples;
+//! - [`stress`]: concurrent std-thread runs whose histories are checked, and
+//!   [`planted`], queues with deliberate bugs that prove the checker works;
+//! - [`campaign`]: `cargo verify`.
 
+pub mod history;
+pub mod lin;
 pub mod reference;
+pub mod planted;
+pub mod stress;

@@ -1,1 +1,102 @@
-//! (placeholder: being written)
+//! Reference model of [`xikernel::ring::Ring`]: a bounded FIFO with close and
+//! `force_push`, written as plainly as possible on a `VecDeque`.
+//!
+//! It is the oracle for the proptest conformance tests and the sequential
+//! specification the linearizability checker replays histories against, so
+//! it must be *obviously* right rather than fast. Semantics:
+//!
+//! - `try_push` fails with `Closed` once closed (checked first), else with
+//!   `Full` when `len == capacity`;
+//! - `force_push` never reports `Full`: at capacity it evicts and returns the
+//!   oldest item;
+//! - `try_pop` returns queued items even after `close`; `Closed` only when
+//!   closed *and* drained, `Empty` when open and empty;
+//! - `close` returns `true` only for the call that closed the queue.
+
+use std::collections::VecDeque;
+
+use xikernel::{PopError, PushError};
+
+/// Bounded FIFO with close; see the module docs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RefRing<T> {
+    items: VecDeque<T>,
+    capacity: usize,
+    closed: bool,
+}
+
+impl<T> RefRing<T> {
+    /// A ring holding at most `capacity` items. A capacity of 0 is rounded up
+    /// to 1, as [`xikernel::ring::Ring::new`] documents.
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        RefRing {
+            items: VecDeque::with_capacity(capacity),
+            capacity,
+            closed: false,
+        }
+    }
+
+    pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
+        if self.closed {
+            Err(PushError::Closed(value))
+        } else if self.items.len() == self.capacity {
+            Err(PushError::Full(value))
+        } else {
+            self.items.push_back(value);
+            Ok(())
+        }
+    }
+
+    /// Pushes even when full by evicting the oldest item, which is returned.
+    pub fn force_push(&mut self, value: T) -> Result<Option<T>, PushError<T>> {
+        if self.closed {
+            return Err(PushError::Closed(value));
+        }
+        let evicted = if self.items.len() == self.capacity {
+            self.items.pop_front()
+        } else {
+            None
+        };
+        self.items.push_back(value);
+        Ok(evicted)
+    }
+
+    pub fn try_pop(&mut self) -> Result<T, PopError> {
+        match self.items.pop_front() {
+            Some(v) => Ok(v),
+            None if self.closed => Err(PopError::Closed),
+            None => Err(PopError::Empty),
+        }
+    }
+
+    /// Closes the ring; `true` if this call closed it.
+    pub fn close(&mut self) -> bool {
+        !core::mem::replace(&mut self.closed, true)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.items.len() == self.capacity
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The queued items, oldest first (for drop accounting in tests).
+    pub fn items(&self) -> impl Iterator<Item = &T> {
+        self.items.iter()
+    }
+}

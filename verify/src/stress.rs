@@ -1,0 +1,155 @@
+//! Concurrent std-thread runs of a queue, recorded as histories for the
+//! linearizability checker.
+//!
+//! A round: `threads` workers start together on a barrier and each performs
+//! a seeded random mix of push / force_push / pop (values unique, see
+//! [`VALUE_STRIDE`]), one worker may close the
+//! queue near its end; then the main thread drains the queue. The drain is
+//! part of the history, so a lost item shows up as a final `Empty`/`Closed`
+//! that the model cannot explain, and a duplicate as a second pop of a value.
+
+use std::sync::Barrier;
+
+use crate::history::{Clock, History, ThreadLog};
+use crate::lin::queue_spec::{QOp, QRet};
+use crate::lin::{check_with, Model, Verdict};
+
+/// Values pushed by worker `t` are `(t + 1) * VALUE_STRIDE + seq`: unique,
+/// and readable in a counterexample (`3000017` = worker 2, 17th push).
+pub const VALUE_STRIDE: u64 = 1_000_000;
+
+/// A concurrent queue driven by [`QOp`]s.
+pub trait QueueUnderTest: Sync {
+    fn apply(&self, op: QOp) -> QRet;
+    /// Whether `QOp::ForcePush` may be generated.
+    fn has_force_push(&self) -> bool {
+        false
+    }
+}
+
+/// Shape of one round.
+#[derive(Clone, Copy, Debug)]
+pub struct RoundConfig {
+    pub threads: usize,
+    pub ops_per_thread: usize,
+    /// Whether worker 0 closes the queue at a random point of its last half.
+    pub close: bool,
+}
+
+/// splitmix64: a tiny, good-enough PRNG with a replayable seed.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform-ish in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+/// Runs one recorded round on `queue` (key 0) and returns its history.
+pub fn run_round<Q: QueueUnderTest>(queue: &Q, cfg: RoundConfig, seed: u64) -> History<QOp, QRet> {
+    let clock = Clock::new();
+    let barrier = Barrier::new(cfg.threads);
+    let force = queue.has_force_push();
+    let mut logs: Vec<ThreadLog<QOp, QRet>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..cfg.threads)
+            .map(|t| {
+                let (clock, barrier) = (&clock, &barrier);
+                s.spawn(move || {
+                    let mut rng = Rng::new(seed ^ (t as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F));
+                    let close_at = (cfg.close && t == 0)
+                        .then(|| cfg.ops_per_thread / 2 + rng.below(cfg.ops_per_thread as u64 / 2 + 1) as usize);
+                    let mut log = ThreadLog::new(t);
+                    assert!(cfg.ops_per_thread < VALUE_STRIDE as usize);
+                    let mut next = (t as u64 + 1) * VALUE_STRIDE;
+                    barrier.wait();
+                    for i in 0..cfg.ops_per_thread {
+                        let op = if close_at == Some(i) {
+                            QOp::Close
+                        } else {
+                            match rng.below(20) {
+                                0..=8 => QOp::Pop,
+                                9..=10 if force => QOp::ForcePush(next),
+                                _ => QOp::Push(next),
+                            }
+                        };
+                        if matches!(op, QOp::Push(_) | QOp::ForcePush(_)) {
+                            next += 1;
+                        }
+                        log.record(clock, 0, op, |op| queue.apply(*op));
+                    }
+                    log
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("worker panicked")).collect()
+    });
+    // Drain: pop until the queue reports nothing (bounded, in case a bug
+    // makes it produce items forever).
+    let mut log = ThreadLog::new(cfg.threads);
+    let bound = cfg.threads * cfg.ops_per_thread + 1;
+    for _ in 0..=bound {
+        if !matches!(log.record(&clock, 0, QOp::Pop, |op| queue.apply(*op)), QRet::Popped(_)) {
+            break;
+        }
+    }
+    logs.push(log);
+    History::from_logs(logs)
+}
+
+/// Outcome of a stress campaign of many rounds.
+#[derive(Debug)]
+pub struct StressReport<M: Model> {
+    pub rounds: usize,
+    pub operations: usize,
+    /// The first failing round's seed and verdict, if any.
+    pub failure: Option<(u64, Verdict<M::Op, M::Ret>)>,
+}
+
+/// Runs `rounds` rounds, each on a fresh queue from `make`, checking every
+/// history against `model()`; stops at the first non-linearizable (or
+/// inconclusive) round. Round `r` uses seed `seed + r`, so a failure is
+/// replayed with `--seed <that seed>` and `rounds = 1` (modulo scheduling).
+pub fn stress<Q, M>(
+    make: impl Fn() -> Q,
+    model: impl Fn() -> M,
+    cfg: RoundConfig,
+    rounds: usize,
+    seed: u64,
+) -> StressReport<M>
+where
+    Q: QueueUnderTest,
+    M: Model<Op = QOp, Ret = QRet>,
+{
+    let mut operations = 0;
+    for r in 0..rounds {
+        let round_seed = seed.wrapping_add(r as u64);
+        let queue = make();
+        let history = run_round(&queue, cfg, round_seed);
+        operations += history.len();
+        let verdict = check_with(|_| model(), &history, crate::lin::DEFAULT_MAX_STATES);
+        if !verdict.is_linearizable() {
+            return StressReport {
+                rounds: r + 1,
+                operations,
+                failure: Some((round_seed, verdict)),
+            };
+        }
+    }
+    StressReport {
+        rounds,
+        operations,
+        failure: None,
+    }
+}
