@@ -75,7 +75,10 @@ impl<Op, Ret> History<Op, Ret> {
 
     /// Adds an operation by hand (checker tests): `call < ret_at` required.
     pub fn push(&mut self, thread: usize, key: u64, op: Op, ret: Ret, call: u64, ret_at: u64) {
-        assert!(call < ret_at, "an operation must return after it was invoked");
+        assert!(
+            call < ret_at,
+            "an operation must return after it was invoked"
+        );
         self.ops.push(Operation {
             thread,
             key,
@@ -128,7 +131,13 @@ impl<Op, Ret> ThreadLog<Op, Ret> {
     }
 
     /// Runs `call` between two clock stamps and records `op -> ret`.
-    pub fn record(&mut self, clock: &Clock, key: u64, op: Op, call: impl FnOnce(&Op) -> Ret) -> &Ret {
+    pub fn record(
+        &mut self,
+        clock: &Clock,
+        key: u64,
+        op: Op,
+        call: impl FnOnce(&Op) -> Ret,
+    ) -> &Ret {
         let start = clock.tick();
         let ret = call(&op);
         let end = clock.tick();

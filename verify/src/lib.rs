@@ -9,8 +9,9 @@
 //!   [`planted`], queues with deliberate bugs that prove the checker works;
 //! - [`campaign`]: `cargo verify`.
 
+pub mod campaign;
 pub mod history;
 pub mod lin;
-pub mod reference;
 pub mod planted;
+pub mod reference;
 pub mod stress;

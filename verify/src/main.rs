@@ -1,5 +1,14 @@
-//! `cargo verify`: the verification campaign (being written).
+//! `cargo verify`: the verification campaign (see `docs/verification.md`).
+
 fn main() {
-    eprintln!("cargo verify: campaign not written yet");
-    std::process::exit(2);
+    match xikernel_verify::campaign::parse_args(std::env::args().skip(1)) {
+        Ok(opts) => std::process::exit(xikernel_verify::campaign::run(opts)),
+        Err(msg) => {
+            if !msg.is_empty() {
+                eprintln!("cargo verify: {msg}");
+            }
+            eprintln!("{}", xikernel_verify::campaign::cli::USAGE);
+            std::process::exit(if msg.is_empty() { 0 } else { 2 });
+        }
+    }
 }

@@ -136,7 +136,10 @@ impl QueueUnderTest for ShardedQueue {
                     return QRet::PushClosed;
                 }
                 // Values carry their producer (see `stress::VALUE_STRIDE`).
-                self.shards[(v / VALUE_STRIDE) as usize % 2].lock().unwrap().push_back(v);
+                self.shards[(v / VALUE_STRIDE) as usize % 2]
+                    .lock()
+                    .unwrap()
+                    .push_back(v);
                 QRet::Pushed
             }
             QOp::Pop => {

@@ -59,19 +59,32 @@ fn overlapping_pushes_may_linearize_either_way() {
 
 #[test]
 fn pop_overlapping_a_push_may_see_it() {
-    assert!(list_ok(&[(0, Push(7), Pushed, 0, 10), (1, Pop, Popped(7), 2, 4)]));
-    assert!(list_ok(&[(0, Push(7), Pushed, 0, 10), (1, Pop, Empty, 2, 4), (1, Pop, Popped(7), 11, 12)]));
+    assert!(list_ok(&[
+        (0, Push(7), Pushed, 0, 10),
+        (1, Pop, Popped(7), 2, 4)
+    ]));
+    assert!(list_ok(&[
+        (0, Push(7), Pushed, 0, 10),
+        (1, Pop, Empty, 2, 4),
+        (1, Pop, Popped(7), 11, 12)
+    ]));
 }
 
 #[test]
 fn pop_before_push_invoked_is_not() {
     // The pop returned before the push was invoked.
-    assert!(!list_ok(&[(1, Pop, Popped(7), 0, 1), (0, Push(7), Pushed, 2, 3)]));
+    assert!(!list_ok(&[
+        (1, Pop, Popped(7), 0, 1),
+        (0, Push(7), Pushed, 2, 3)
+    ]));
 }
 
 #[test]
 fn empty_after_completed_push_is_not() {
-    assert!(!list_ok(&[(0, Push(1), Pushed, 0, 1), (1, Pop, Empty, 2, 3)]));
+    assert!(!list_ok(&[
+        (0, Push(1), Pushed, 0, 1),
+        (1, Pop, Empty, 2, 3)
+    ]));
 }
 
 #[test]
@@ -96,15 +109,27 @@ fn close_rules() {
         (1, Pop, PopClosed, 8, 9),
     ]));
     // Closed reported while an item is still queued: wrong.
-    assert!(!list_ok(&[(0, Push(1), Pushed, 0, 1), (0, Close, Closed(true), 2, 3), (1, Pop, PopClosed, 4, 5)]));
+    assert!(!list_ok(&[
+        (0, Push(1), Pushed, 0, 1),
+        (0, Close, Closed(true), 2, 3),
+        (1, Pop, PopClosed, 4, 5)
+    ]));
     // Two closers: exactly one wins.
-    assert!(list_ok(&[(0, Close, Closed(false), 0, 5), (1, Close, Closed(true), 1, 3)]));
-    assert!(!list_ok(&[(0, Close, Closed(true), 0, 5), (1, Close, Closed(true), 1, 3)]));
+    assert!(list_ok(&[
+        (0, Close, Closed(false), 0, 5),
+        (1, Close, Closed(true), 1, 3)
+    ]));
+    assert!(!list_ok(&[
+        (0, Close, Closed(true), 0, 5),
+        (1, Close, Closed(true), 1, 3)
+    ]));
 }
 
 #[test]
 fn ring_full_and_force_push() {
-    let ring = |rows: &[(usize, QOp, QRet, u64, u64)]| check(&RefRing::<u64>::new(1), &h(rows)).is_linearizable();
+    let ring = |rows: &[(usize, QOp, QRet, u64, u64)]| {
+        check(&RefRing::<u64>::new(1), &h(rows)).is_linearizable()
+    };
     assert!(ring(&[
         (0, Push(1), Pushed, 0, 1),
         (0, Push(2), Full, 2, 3),
@@ -113,9 +138,15 @@ fn ring_full_and_force_push() {
     ]));
     // Full while empty is wrong; overlapping a push it is fine.
     assert!(!ring(&[(0, Push(1), Full, 0, 1)]));
-    assert!(ring(&[(0, Push(1), Pushed, 0, 9), (1, Push(2), Full, 2, 3)]));
+    assert!(ring(&[
+        (0, Push(1), Pushed, 0, 9),
+        (1, Push(2), Full, 2, 3)
+    ]));
     // force_push must evict the oldest.
-    assert!(!ring(&[(0, Push(1), Pushed, 0, 1), (0, ForcePush(2), Forced(None), 2, 3)]));
+    assert!(!ring(&[
+        (0, Push(1), Pushed, 0, 1),
+        (0, ForcePush(2), Forced(None), 2, 3)
+    ]));
 }
 
 #[test]
@@ -144,13 +175,14 @@ fn counterexample_is_minimal() {
     for v in 0..20 {
         rows.push((0, Push(v), Pushed, t, t + 1));
         rows.push((1, Pop, Popped(v), t + 2, t + 3));
-        t += 4;
+        rows.push((2, Pop, Empty, t + 4, t + 5));
+        t += 6;
     }
     rows.push((0, Push(100), Pushed, t, t + 1));
     rows.push((1, Pop, Empty, t + 2, t + 3));
     match check(&RefList::<u64>::new(), &h(&rows)) {
         Verdict::NotLinearizable(cx) => {
-            assert_eq!(cx.original_len, 42);
+            assert_eq!(cx.original_len, 62);
             let ops: Vec<_> = cx.minimal.ops.iter().map(|o| (o.op, o.ret)).collect();
             assert_eq!(ops, vec![(Push(100), Pushed), (Pop, Empty)], "{cx}");
         }
@@ -160,29 +192,43 @@ fn counterexample_is_minimal() {
 
 const CFG: RoundConfig = RoundConfig {
     threads: 4,
-    ops_per_thread: 200,
+    ops_per_thread: 100,
     close: true,
 };
 
 #[test]
 fn correct_concurrent_queue_passes() {
     for cap in [1, 3, 64] {
-        let r = stress(|| LockedRing::new(cap), || RefRing::<u64>::new(cap), CFG, 20, 1);
-        assert!(r.failure.is_none(), "cap {cap}: {:?}", r.failure);
+        let r = stress(
+            || LockedRing::new(cap),
+            || RefRing::<u64>::new(cap),
+            CFG,
+            20,
+            1,
+        );
+        assert!(
+            r.passed(),
+            "cap {cap}: {} inconclusive, {:?}",
+            r.inconclusive,
+            r.failure
+        );
     }
 }
 
 /// Runs the planted bug until the checker catches it; the bugs need real
 /// contention, so give it a generous number of rounds (it takes a few).
 fn must_catch(name: &str, make: impl Fn() -> Box<dyn xikernel_verify::stress::QueueUnderTest>) {
-    let cfg = RoundConfig { close: false, ..CFG };
+    let cfg = RoundConfig {
+        close: false,
+        ..CFG
+    };
     struct B(Box<dyn xikernel_verify::stress::QueueUnderTest>);
     impl xikernel_verify::stress::QueueUnderTest for B {
         fn apply(&self, op: QOp) -> QRet {
             self.0.apply(op)
         }
     }
-    let r = stress(|| B(make()), RefList::<u64>::new, cfg, 500, 42);
+    let r = stress(|| B(make()), RefList::<u64>::new, cfg, 100, 42);
     match r.failure {
         Some((seed, Verdict::NotLinearizable(cx))) => {
             eprintln!("{name}: caught in round {} (seed {seed}):\n{cx}", r.rounds);
@@ -199,7 +245,9 @@ fn catches_racy_peek_loss_and_duplication() {
 
 #[test]
 fn catches_spurious_empty_under_contention() {
-    must_catch("spurious-empty", || Box::new(BuggyQueue::new(Bug::SpuriousEmpty)));
+    must_catch("spurious-empty", || {
+        Box::new(BuggyQueue::new(Bug::SpuriousEmpty))
+    });
 }
 
 #[test]

@@ -20,9 +20,9 @@
 //! [`Verdict::Inconclusive`], which callers treat as a failure of the run, never as
 //! a pass.
 
+pub mod queue_spec;
 mod search;
 mod shrink;
-pub mod queue_spec;
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Debug};
@@ -58,7 +58,11 @@ pub enum Verdict<Op, Ret> {
     Linearizable,
     NotLinearizable(Counterexample<Op, Ret>),
     /// The search exceeded its state budget on `key`: no verdict.
-    Inconclusive { key: u64, ops: usize, states: usize },
+    Inconclusive {
+        key: u64,
+        ops: usize,
+        states: usize,
+    },
 }
 
 impl<Op, Ret> Verdict<Op, Ret> {
@@ -93,7 +97,9 @@ impl<Op: Debug, Ret: Debug> fmt::Display for Counterexample<Op, Ret> {
 }
 
 /// Splits a history per key (P-compositionality).
-pub fn partition<Op: Clone, Ret: Clone>(history: &History<Op, Ret>) -> BTreeMap<u64, History<Op, Ret>> {
+pub fn partition<Op: Clone, Ret: Clone>(
+    history: &History<Op, Ret>,
+) -> BTreeMap<u64, History<Op, Ret>> {
     let mut parts: BTreeMap<u64, History<Op, Ret>> = BTreeMap::new();
     for o in &history.ops {
         parts.entry(o.key).or_default().ops.push(o.clone());

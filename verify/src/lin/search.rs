@@ -57,7 +57,11 @@ fn candidates<Op, Ret>(ops: &[Operation<Op, Ret>], done: &Bits, first_open: usiz
 }
 
 /// Searches for a linearization of `history` (one object) from `init`.
-pub fn linearize<M: Model>(init: &M, history: &History<M::Op, M::Ret>, max_states: usize) -> SearchOutcome {
+pub fn linearize<M: Model>(
+    init: &M,
+    history: &History<M::Op, M::Ret>,
+    max_states: usize,
+) -> SearchOutcome {
     let mut ops: Vec<&Operation<M::Op, M::Ret>> = history.ops.iter().collect();
     ops.sort_by_key(|o| o.call);
     let ops: Vec<Operation<M::Op, M::Ret>> = ops.into_iter().cloned().collect();

@@ -7,14 +7,21 @@ use super::Model;
 use crate::history::History;
 
 fn fails<M: Model>(init: &M, h: &History<M::Op, M::Ret>, max_states: usize) -> bool {
-    matches!(linearize(init, h, max_states), SearchOutcome::NotLinearizable { .. })
+    matches!(
+        linearize(init, h, max_states),
+        SearchOutcome::NotLinearizable { .. }
+    )
 }
 
 /// Greedily drops value groups (see [`Model::tags`]), then single untagged operations,
 /// while the history stays non-linearizable, until nothing more can go.
 /// `history` must be non-linearizable; the result is a sub-history of it
 /// from which no single group or operation can be removed.
-pub fn shrink<M: Model>(init: &M, history: &History<M::Op, M::Ret>, max_states: usize) -> History<M::Op, M::Ret> {
+pub fn shrink<M: Model>(
+    init: &M,
+    history: &History<M::Op, M::Ret>,
+    max_states: usize,
+) -> History<M::Op, M::Ret> {
     let mut h = history.clone();
     h.ops.sort_by_key(|o| o.call);
     loop {

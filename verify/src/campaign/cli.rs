@@ -1,0 +1,115 @@
+//! Command-line options of `cargo verify`.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How hard the campaign looks. Quick is CI's (about 5 minutes on 2 cores),
+/// default about 15 minutes, deep as long as it takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Quick,
+    Default,
+    Deep,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Quick => "quick",
+            Level::Default => "default",
+            Level::Deep => "deep",
+        }
+    }
+
+    /// Picks the value for this level.
+    pub fn pick<T>(self, quick: T, default: T, deep: T) -> T {
+        match self {
+            Level::Quick => quick,
+            Level::Default => default,
+            Level::Deep => deep,
+        }
+    }
+}
+
+/// Parsed options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub level: Level,
+    /// Row filters: a row runs if its kind or area matches any (empty: all).
+    pub only: Vec<String>,
+    pub seed: u64,
+    /// Whether `--seed` was given (then it is also passed to shuttle).
+    pub seed_given: bool,
+    /// Extra copies of the markdown report.
+    pub out: Vec<PathBuf>,
+    /// Per-command timeout.
+    pub timeout: Duration,
+}
+
+impl Options {
+    pub fn selects(&self, kind: &str, area: &str) -> bool {
+        self.only.is_empty()
+            || self.only.iter().any(|o| {
+                let o = if o == "mutation" {
+                    "mutations"
+                } else {
+                    o.as_str()
+                };
+                o == kind || o == area
+            })
+    }
+}
+
+pub const USAGE: &str = "\
+usage: cargo verify [--quick | --deep] [--only <area>]... [--seed <u64>] [--out <file.md>] [--timeout <secs>]
+
+  --quick          CI budget (~5 min on 2 cores): CI loom bound, few iterations,
+                   one mutation per catalogue file, no Miri
+  (default)        ~15 min: loom bound 3, thousands of shuttle schedules, all mutations
+  --deep           loom bound 4, long fuzzing, many more iterations
+  --only <area>    run only rows of this kind (loom, shuttle, lin, proptest, fuzz,
+                   miri, mutations) or area (ring, list, channel, ...); repeatable
+  --seed <u64>     seed for stress rounds, proptest and shuttle (replay a failure)
+  --out <file.md>  also write the markdown report there (e.g. docs/verification-report.md)
+  --timeout <s>    per-command timeout (default 600)
+
+Writes target/verify/report.md and target/verify/report.json; exits 1 if any row failed.";
+
+/// Parses `args` (without the program name).
+pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
+    let mut opts = Options {
+        level: Level::Default,
+        only: Vec::new(),
+        seed: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() ^ u64::from(d.subsec_nanos())),
+        seed_given: false,
+        out: Vec::new(),
+        timeout: Duration::from_secs(600),
+    };
+    let mut args = args.into_iter();
+    while let Some(a) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match a.as_str() {
+            "--quick" => opts.level = Level::Quick,
+            "--deep" => opts.level = Level::Deep,
+            "--only" => opts.only.push(value("--only")?),
+            "--seed" => {
+                opts.seed = value("--seed")?
+                    .parse()
+                    .map_err(|e| format!("--seed: {e}"))?;
+                opts.seed_given = true;
+            }
+            "--out" => opts.out.push(PathBuf::from(value("--out")?)),
+            "--timeout" => {
+                let s: u64 = value("--timeout")?
+                    .parse()
+                    .map_err(|e| format!("--timeout: {e}"))?;
+                opts.timeout = Duration::from_secs(s.max(1));
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(opts)
+}

@@ -1,0 +1,163 @@
+//! Running a campaign step as a child process: output to a log file, a
+//! timeout that kills the whole process group, and a failure excerpt.
+
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How a child process ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Success,
+    Failure(Option<i32>),
+    TimedOut,
+    /// It could not be started (message).
+    NotStarted(String),
+}
+
+/// A finished child: how it ended and where its output is.
+#[derive(Debug)]
+pub struct Run {
+    pub exit: Exit,
+    pub log: PathBuf,
+}
+
+impl Run {
+    /// The lines worth showing in a report: shuttle's failing schedule,
+    /// panics and failed assertions, then the log's last lines.
+    pub fn excerpt(&self, tail: usize) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut out: Vec<&str> = lines
+            .iter()
+            .copied()
+            .filter(|l| {
+                l.contains("failing schedule")
+                    || l.contains("panicked at")
+                    || l.contains("error[")
+                    || l.starts_with("error:")
+                    || l.contains("FAILED")
+            })
+            .take(12)
+            .collect();
+        out.push("...");
+        out.extend(lines.iter().skip(lines.len().saturating_sub(tail)).copied());
+        out.join("\n")
+    }
+
+    /// `test result:` summary lines (how many tests ran).
+    pub fn test_summary(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let (mut passed, mut failed) = (0usize, 0usize);
+        for l in text.lines().filter(|l| l.starts_with("test result:")) {
+            let num = |word: &str| {
+                l.split(';')
+                    .find(|p| p.contains(word))
+                    .and_then(|p| {
+                        p.split_whitespace()
+                            .rev()
+                            .nth(1)
+                            .and_then(|n| n.parse::<usize>().ok())
+                    })
+                    .unwrap_or(0)
+            };
+            passed += num(" passed");
+            failed += num(" failed");
+        }
+        format!("{passed} passed, {failed} failed")
+    }
+}
+
+/// Runs `script` with `sh -c` in `dir`, extra `env`, output to `log`.
+pub fn run_sh(
+    script: &str,
+    dir: &Path,
+    env: &[(String, String)],
+    log: &Path,
+    timeout: Duration,
+) -> Run {
+    let start = Instant::now();
+    let finish = |exit| Run {
+        exit,
+        log: log.to_path_buf(),
+    };
+    if let Some(parent) = log.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let out = match File::create(log) {
+        Ok(f) => f,
+        Err(e) => {
+            return finish(Exit::NotStarted(format!(
+                "cannot create {}: {e}",
+                log.display()
+            )))
+        }
+    };
+    let err = match out.try_clone() {
+        Ok(f) => f,
+        Err(e) => return finish(Exit::NotStarted(e.to_string())),
+    };
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        // Own process group, so a timeout kills cargo *and* the test binary.
+        .process_group(0);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return finish(Exit::NotStarted(e.to_string())),
+    };
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return finish(Exit::Success),
+            Ok(Some(status)) => return finish(Exit::Failure(status.code())),
+            Ok(None) if start.elapsed() > timeout => {
+                let _ = Command::new("kill")
+                    .arg("-KILL")
+                    .arg(format!("-{}", child.id()))
+                    .status();
+                let _ = child.wait();
+                return finish(Exit::TimedOut);
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => return finish(Exit::NotStarted(e.to_string())),
+        }
+    }
+}
+
+/// Whether `script` exits 0 (quietly; for probing optional tools).
+pub fn probe(script: &str, dir: &Path) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Output of `script` (stdout, trimmed), if it succeeded.
+pub fn output(script: &str, dir: &Path) -> Option<String> {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

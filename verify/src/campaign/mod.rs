@@ -1,0 +1,240 @@
+//! `cargo verify`: the verification campaign.
+//!
+//! One command re-runs the evidence: loom models (deeper than CI), shuttle
+//! models (random + PCT, many iterations), std stress runs checked for
+//! linearizability, proptest conformance, codec fuzzing and corpus replay,
+//! Miri, and the mutation audit. Each property becomes one row of the report
+//! (`target/verify/report.md` and `.json`): property, checker,
+//! bound/iterations, result, time. Any failed row makes the exit status
+//! non-zero; a row whose prerequisite is missing is SKIPPED with the reason,
+//! never PASSED. See `docs/verification.md`.
+
+pub mod cli;
+mod exec;
+mod lin_rows;
+mod mutations;
+mod report;
+mod tool_rows;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub use cli::{parse_args, Level, Options};
+
+/// What a row found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    /// Failed; the detail says why (and how to replay).
+    Fail,
+    /// Not run; the reason.
+    Skipped(String),
+}
+
+/// One line of the report.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// Which part of the campaign: loom, shuttle, lin, proptest, fuzz, miri,
+    /// mutation.
+    pub kind: &'static str,
+    /// Which part of the kernel: ring, list, channel, ... (or `checker`).
+    pub area: String,
+    pub property: String,
+    pub checker: String,
+    pub bound: String,
+    pub outcome: Outcome,
+    /// Short result text (e.g. "CAUGHT", "12 passed"), shown with the outcome.
+    pub note: String,
+    pub time: Duration,
+    /// Failure details (excerpt, replay command), printed below the table.
+    pub detail: String,
+    pub log: Option<PathBuf>,
+}
+
+/// A planned row: described up front (for the progress display), run later.
+pub struct Task {
+    pub kind: &'static str,
+    pub area: String,
+    pub property: String,
+    pub checker: String,
+    pub bound: String,
+    pub run: Box<dyn FnOnce(&Ctx) -> Done>,
+}
+
+/// What running a task produced.
+pub struct Done {
+    pub outcome: Outcome,
+    pub note: String,
+    pub detail: String,
+    pub log: Option<PathBuf>,
+}
+
+impl Done {
+    pub fn skipped(reason: impl Into<String>) -> Self {
+        Done {
+            outcome: Outcome::Skipped(reason.into()),
+            note: String::new(),
+            detail: String::new(),
+            log: None,
+        }
+    }
+}
+
+/// Shared state for running tasks.
+pub struct Ctx {
+    pub opts: Options,
+    /// Workspace root.
+    pub root: PathBuf,
+    /// `target/verify` under the root.
+    pub out: PathBuf,
+}
+
+impl Ctx {
+    pub fn log_path(&self, name: &str) -> PathBuf {
+        let safe: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.out.join("logs").join(format!("{safe}.log"))
+    }
+
+    /// Runs a cargo (or other) command for a row in the workspace root.
+    pub fn run_cmd(
+        &self,
+        name: &str,
+        script: &str,
+        env: &[(String, String)],
+        timeout: Duration,
+    ) -> Done {
+        let run = exec::run_sh(script, &self.root, env, &self.log_path(name), timeout);
+        let env_prefix: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+        let replay = format!("replay: {env_prefix}{script}\nlog: {}", run.log.display());
+        let (outcome, note, detail) = match &run.exit {
+            exec::Exit::Success => (Outcome::Pass, run.test_summary(), String::new()),
+            exec::Exit::Failure(code) => (
+                Outcome::Fail,
+                format!("exit {}", code.map_or("signal".into(), |c| c.to_string())),
+                format!("{replay}\n{}", run.excerpt(15)),
+            ),
+            exec::Exit::TimedOut => (
+                Outcome::Fail,
+                format!("timeout after {}s", timeout.as_secs()),
+                format!("{replay}\n{}", run.excerpt(15)),
+            ),
+            exec::Exit::NotStarted(e) => (
+                Outcome::Fail,
+                "not started".into(),
+                format!("{replay}\n{e}"),
+            ),
+        };
+        Done {
+            outcome,
+            note,
+            detail,
+            log: Some(run.log),
+        }
+    }
+}
+
+/// The workspace root (the directory holding the root `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("verify/ is inside the workspace")
+        .to_path_buf()
+}
+
+/// Plans, runs and reports the campaign; returns the process exit code.
+pub fn run(opts: Options) -> i32 {
+    let root = workspace_root();
+    let out = root.join("target").join("verify");
+    let _ = std::fs::create_dir_all(out.join("logs"));
+    let ctx = Ctx { opts, root, out };
+
+    let mut tasks = Vec::new();
+    tasks.extend(tool_rows::loom(&ctx));
+    tasks.extend(tool_rows::shuttle(&ctx));
+    tasks.extend(lin_rows::tasks(&ctx));
+    tasks.extend(tool_rows::proptest(&ctx));
+    tasks.extend(tool_rows::fuzz(&ctx));
+    tasks.extend(tool_rows::miri(&ctx));
+    tasks.extend(mutations::tasks(&ctx));
+    let tasks: Vec<Task> = tasks
+        .into_iter()
+        .filter(|t| ctx.opts.selects(t.kind, &t.area))
+        .collect();
+
+    eprintln!(
+        "cargo verify: {} rows, level {}, seed {} (replay with --seed {})",
+        tasks.len(),
+        ctx.opts.level.name(),
+        ctx.opts.seed,
+        ctx.opts.seed
+    );
+    let started = Instant::now();
+    let n = tasks.len();
+    let mut rows = Vec::with_capacity(n);
+    for (i, task) in tasks.into_iter().enumerate() {
+        eprintln!(
+            "[{:>2}/{n}] {:<9} {:<10} {} ({}) ...",
+            i + 1,
+            task.kind,
+            task.area,
+            task.property,
+            task.bound
+        );
+        let t0 = Instant::now();
+        let done = (task.run)(&ctx);
+        let row = Row {
+            kind: task.kind,
+            area: task.area,
+            property: task.property,
+            checker: task.checker,
+            bound: task.bound,
+            outcome: done.outcome,
+            note: done.note,
+            time: t0.elapsed(),
+            detail: done.detail,
+            log: done.log,
+        };
+        eprintln!(
+            "        {} {} [{:.1}s, total {:.0}s]",
+            report::outcome_text(&row),
+            row.note,
+            row.time.as_secs_f64(),
+            started.elapsed().as_secs_f64()
+        );
+        if row.outcome == Outcome::Fail && !row.detail.is_empty() {
+            eprintln!("{}", indent(&row.detail));
+        }
+        rows.push(row);
+    }
+    let failed = rows.iter().filter(|r| r.outcome == Outcome::Fail).count();
+    match report::write(&ctx, &rows, started.elapsed()) {
+        Ok(paths) => {
+            for p in paths {
+                eprintln!("report: {}", p.display());
+            }
+        }
+        Err(e) => {
+            eprintln!("cargo verify: cannot write the report: {e}");
+            return 2;
+        }
+    }
+    eprintln!("{}", report::summary(&rows, started.elapsed()));
+    if failed > 0 {
+        1
+    } else {
+        0
+    }
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("        | {l}\n")).collect()
+}

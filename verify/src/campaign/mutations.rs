@@ -1,0 +1,406 @@
+//! The mutation audit: every planted bug in `verify/mutations/*.toml`,
+//! applied alone to a scratch copy of the workspace, must make its `check`
+//! fail.
+//!
+//! One scratch copy (`target/verify/mutants/work`, the tracked and untracked
+//! non-ignored files of the workspace) is made per campaign and reused: each
+//! mutation edits one file, runs its check, and restores the file. Keeping
+//! the path fixed and the target directory shared
+//! (`target/verify/mutants-target`) means each check rebuilds only the
+//! mutated crate, which is what keeps the audit affordable on 2 cores.
+//!
+//! Before any mutation, each distinct `check` runs once on the *unmutated*
+//! copy (a "baseline" row): a check that fails anyway (a typo'd test name, a
+//! broken model) would otherwise make every mutation look caught.
+//!
+//! Verdicts: check fails -> CAUGHT (pass), unless the mutant does not even
+//! compile (fail: not a planted bug); check passes -> SURVIVED (fail,
+//! unless `expect = "survives"` with a `justification`); `find` not found
+//! exactly once -> STALE (fail); check times out -> TIMEOUT (fail, unless
+//! `expect = "hang"`, for a planted lost wake-up that only a hang can show).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use super::exec::{self, Exit};
+use super::{Ctx, Done, Level, Outcome, Task};
+
+/// One catalogue entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mutation {
+    pub id: String,
+    pub file: String,
+    pub find: String,
+    pub replace: String,
+    pub check: String,
+    pub why: String,
+    /// "caught" (default), "survives" or "hang".
+    pub expect: String,
+    pub justification: String,
+    /// The catalogue file it came from.
+    pub source: String,
+}
+
+/// Parses one catalogue file.
+pub fn parse(text: &str, source: &str) -> Result<Vec<Mutation>, String> {
+    let table: toml::Table = text.parse().map_err(|e| format!("{source}: {e}"))?;
+    let Some(list) = table.get("mutation") else {
+        return Ok(Vec::new());
+    };
+    let list = list
+        .as_array()
+        .ok_or(format!("{source}: `mutation` must be [[mutation]] tables"))?;
+    let mut out = Vec::new();
+    for (i, entry) in list.iter().enumerate() {
+        let t = entry
+            .as_table()
+            .ok_or(format!("{source}: mutation #{} is not a table", i + 1))?;
+        let get = |k: &str, required: bool| -> Result<String, String> {
+            match t.get(k) {
+                Some(v) => v.as_str().map(String::from).ok_or(format!(
+                    "{source}: mutation #{}: `{k}` must be a string",
+                    i + 1
+                )),
+                None if required => Err(format!("{source}: mutation #{}: missing `{k}`", i + 1)),
+                None => Ok(String::new()),
+            }
+        };
+        let m = Mutation {
+            id: get("id", true)?,
+            file: get("file", true)?,
+            find: get("find", true)?,
+            replace: get("replace", true)?,
+            check: get("check", true)?,
+            why: get("why", false)?,
+            expect: match get("expect", false)?.as_str() {
+                "" => "caught".into(),
+                e @ ("caught" | "survives" | "hang") => e.into(),
+                other => {
+                    return Err(format!(
+                        "{source}: mutation #{}: unknown expect {other:?}",
+                        i + 1
+                    ))
+                }
+            },
+            justification: get("justification", false)?,
+            source: source.into(),
+        };
+        if m.expect == "survives" && m.justification.trim().is_empty() {
+            return Err(format!(
+                "{source}: {}: expect = \"survives\" needs a justification",
+                m.id
+            ));
+        }
+        if m.find == m.replace {
+            return Err(format!(
+                "{source}: {}: find and replace are identical",
+                m.id
+            ));
+        }
+        out.push(m);
+    }
+    Ok(out)
+}
+
+/// All catalogue files, sorted; parse errors are returned per file.
+fn catalogue(root: &Path) -> Vec<(String, Result<Vec<Mutation>, String>)> {
+    let dir = root.join("verify").join("mutations");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let parsed = std::fs::read_to_string(&p)
+                .map_err(|e| e.to_string())
+                .and_then(|t| parse(&t, &format!("verify/mutations/{name}")));
+            (name, parsed)
+        })
+        .collect()
+}
+
+/// The scratch workspace, created on first use.
+struct Scratch {
+    dir: PathBuf,
+    target: PathBuf,
+    ready: Option<Result<(), String>>,
+    /// Baseline result per check command.
+    baselines: BTreeMap<String, bool>,
+}
+
+fn copy_workspace(root: &Path, dir: &Path) -> Result<(), String> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| format!("clearing {}: {e}", dir.display()))?;
+    }
+    let files = exec::output("git ls-files -z --cached --others --exclude-standard", root)
+        .ok_or("git ls-files failed (is the workspace a git checkout?)")?;
+    for f in files.split('\0').filter(|f| !f.is_empty()) {
+        let (src, dst) = (root.join(f), dir.join(f));
+        if !src.is_file() {
+            continue; // deleted in the work tree
+        }
+        if let Some(parent) = dst.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        std::fs::copy(&src, &dst).map_err(|e| format!("copying {f}: {e}"))?;
+    }
+    Ok(())
+}
+
+impl Scratch {
+    fn ensure(&mut self, root: &Path) -> Result<(), String> {
+        self.ready
+            .get_or_insert_with(|| copy_workspace(root, &self.dir))
+            .clone()
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![("CARGO_TARGET_DIR".into(), self.target.display().to_string())]
+    }
+}
+
+fn done(outcome: Outcome, note: impl Into<String>, detail: String, log: Option<PathBuf>) -> Done {
+    Done {
+        outcome,
+        note: note.into(),
+        detail,
+        log,
+    }
+}
+
+/// Applies `m` in the scratch copy, runs its check, restores the file.
+fn run_one(ctx: &Ctx, s: &mut Scratch, m: &Mutation) -> Done {
+    if let Err(e) = s.ensure(&ctx.root) {
+        return done(Outcome::Fail, "NO SCRATCH COPY", e, None);
+    }
+    let path = s.dir.join(&m.file);
+    let Ok(original) = std::fs::read_to_string(&path) else {
+        return done(
+            Outcome::Fail,
+            "STALE",
+            format!("{} does not exist", m.file),
+            None,
+        );
+    };
+    let hits = original.matches(&m.find).count();
+    if hits != 1 {
+        let detail = format!(
+            "`find` occurs {hits} times in {} (must be exactly once): {:?}",
+            m.file, m.find
+        );
+        return done(Outcome::Fail, "STALE", detail, None);
+    }
+    let baseline_ok = match s.baselines.get(&m.check) {
+        Some(&ok) => ok,
+        None => {
+            let log = ctx.log_path(&format!("baseline-{}", m.id));
+            let ok = exec::run_sh(&m.check, &s.dir, &s.env(), &log, ctx.opts.timeout).exit
+                == Exit::Success;
+            s.baselines.insert(m.check.clone(), ok);
+            ok
+        }
+    };
+    if !baseline_ok {
+        let detail = format!(
+            "`{}` fails without the mutation; see logs/baseline-*.log",
+            m.check
+        );
+        return done(Outcome::Fail, "BASELINE FAILS", detail, None);
+    }
+    let timeout = ctx.opts.timeout;
+    if let Err(e) = std::fs::write(&path, original.replacen(&m.find, &m.replace, 1)) {
+        return done(Outcome::Fail, "NOT APPLIED", e.to_string(), None);
+    }
+    let run = exec::run_sh(
+        &m.check,
+        &s.dir,
+        &s.env(),
+        &ctx.log_path(&format!("mutant-{}", m.id)),
+        timeout,
+    );
+    if let Err(e) = std::fs::write(&path, &original) {
+        // Later mutations would run on a corrupted copy: force a fresh one.
+        s.ready = None;
+        return done(Outcome::Fail, "NOT RESTORED", e.to_string(), Some(run.log));
+    }
+    let replay = format!(
+        "replay: apply {} in {} ({} -> {}) and run `{}`\nlog: {}",
+        m.id,
+        m.file,
+        m.find,
+        m.replace,
+        m.check,
+        run.log.display()
+    );
+    let secs = timeout.as_secs();
+    match (&run.exit, m.expect.as_str()) {
+        (Exit::Failure(_), _) if does_not_compile(&run.log) => done(
+            Outcome::Fail,
+            "MUTANT DOES NOT COMPILE: not a planted bug",
+            replay,
+            Some(run.log),
+        ),
+        (Exit::Failure(_), "survives") => done(
+            Outcome::Fail,
+            "CAUGHT but expected to survive: update the catalogue",
+            replay,
+            Some(run.log),
+        ),
+        (Exit::Failure(_), _) => done(Outcome::Pass, "CAUGHT", String::new(), Some(run.log)),
+        (Exit::Success, "survives") => done(
+            Outcome::Pass,
+            format!("SURVIVES (justified: {})", m.justification),
+            String::new(),
+            Some(run.log),
+        ),
+        (Exit::Success, _) => done(
+            Outcome::Fail,
+            "SURVIVED: no model catches it",
+            replay,
+            Some(run.log),
+        ),
+        (Exit::TimedOut, "hang") => done(
+            Outcome::Pass,
+            format!("CAUGHT (hang, timeout {secs}s)"),
+            String::new(),
+            Some(run.log),
+        ),
+        (Exit::TimedOut, _) => done(
+            Outcome::Fail,
+            format!("TIMEOUT after {secs}s"),
+            replay,
+            Some(run.log),
+        ),
+        (Exit::NotStarted(e), _) => done(Outcome::Fail, "NOT STARTED", e.clone(), Some(run.log)),
+    }
+}
+
+/// A mutant rejected by the compiler proves nothing about the models.
+fn does_not_compile(log: &Path) -> bool {
+    std::fs::read_to_string(log).is_ok_and(|t| t.contains("error: could not compile"))
+}
+
+pub fn tasks(ctx: &Ctx) -> Vec<Task> {
+    let scratch = Rc::new(RefCell::new(Scratch {
+        dir: ctx.out.join("mutants").join("work"),
+        target: ctx.out.join("mutants-target"),
+        ready: None,
+        baselines: BTreeMap::new(),
+    }));
+    let mut tasks = Vec::new();
+    let mut ids = BTreeMap::new();
+    let catalogue = catalogue(&ctx.root);
+    if catalogue.is_empty() {
+        tasks.push(Task {
+            kind: "mutations",
+            area: "-".into(),
+            property: "planted bugs are caught".into(),
+            checker: "mutation audit".into(),
+            bound: "-".into(),
+            run: Box::new(|_| Done::skipped("no verify/mutations/*.toml yet")),
+        });
+    }
+    for (file, parsed) in catalogue {
+        let mutations = match parsed {
+            Ok(m) => m,
+            Err(e) => {
+                tasks.push(Task {
+                    kind: "mutations",
+                    area: file.trim_end_matches(".toml").into(),
+                    property: format!("{file} parses"),
+                    checker: "mutation audit".into(),
+                    bound: "-".into(),
+                    run: Box::new(move |_| done(Outcome::Fail, "MALFORMED", e, None)),
+                });
+                continue;
+            }
+        };
+        // --quick samples the first mutation of each file.
+        let take = if ctx.opts.level == Level::Quick {
+            1
+        } else {
+            usize::MAX
+        };
+        for m in mutations.into_iter().take(take) {
+            let duplicate = ids.insert(m.id.clone(), ()).is_some();
+            let s = Rc::clone(&scratch);
+            let area = m.id.split('/').next().unwrap_or("-").to_string();
+            tasks.push(Task {
+                kind: "mutations",
+                area,
+                property: format!("`{}` caught: {}", m.id, m.why),
+                checker: m.check.clone(),
+                bound: "1 mutant".into(),
+                run: Box::new(move |ctx: &Ctx| {
+                    if duplicate {
+                        return done(
+                            Outcome::Fail,
+                            "DUPLICATE ID",
+                            format!("{} appears twice", m.id),
+                            None,
+                        );
+                    }
+                    run_one(ctx, &mut s.borrow_mut(), &m)
+                }),
+            });
+        }
+    }
+    tasks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn parses_the_documented_format() {
+        let text = r#"
+[[mutation]]
+id = "ring/push-stamp-release"
+file = "core/src/ring.rs"
+find = "stamp.store(tail + 1, Ordering::Release)"
+replace = "stamp.store(tail + 1, Ordering::Relaxed)"
+check = "cargo test --release --features loom -p xikernel-models --test ring_loom"
+why = "a consumer may read the slot before the value written into it"
+
+[[mutation]]
+id = "ring/x"
+file = "core/src/ring.rs"
+find = '''a "quoted"
+multi-line'''
+replace = "b"
+check = "true"
+expect = "survives"
+justification = "because"
+"#;
+        let m = parse(text, "t.toml").unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].expect, "caught");
+        assert_eq!(m[1].find, "a \"quoted\"\nmulti-line");
+        assert_eq!(m[1].expect, "survives");
+    }
+
+    #[test]
+    fn rejects_bad_entries() {
+        let missing = "[[mutation]]\nid = \"a/b\"\nfile = \"x\"\n";
+        assert!(parse(missing, "t").unwrap_err().contains("missing `find`"));
+        let unjustified =
+            "[[mutation]]\nid='a'\nfile='f'\nfind='x'\nreplace='y'\ncheck='c'\nexpect='survives'\n";
+        assert!(parse(unjustified, "t")
+            .unwrap_err()
+            .contains("justification"));
+        assert!(parse("not toml [", "t").is_err());
+    }
+}

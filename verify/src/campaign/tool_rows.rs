@@ -1,0 +1,244 @@
+//! Rows that shell out to cargo: loom, shuttle, proptest, fuzz, Miri.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::{exec, Ctx, Done, Level, Task};
+
+/// `(stem, first doc line)` of the test files in `dir` ending in `suffix`.
+fn test_files(dir: &Path, suffix: &str) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let stem = name.strip_suffix(".rs")?;
+            if !stem.ends_with(suffix) {
+                return None;
+            }
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            let doc = text
+                .lines()
+                .find_map(|l| l.strip_prefix("//!"))
+                .map(|d| d.trim().trim_end_matches('.').to_string())
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| format!("{stem} passes"));
+            Some((stem.to_string(), doc))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn env(pairs: &[(&str, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+/// A SKIPPED placeholder row (kept in the report so a gap is visible).
+fn skipped(kind: &'static str, area: &str, property: &str, checker: &str, reason: String) -> Task {
+    Task {
+        kind,
+        area: area.into(),
+        property: property.into(),
+        checker: checker.into(),
+        bound: "-".into(),
+        run: Box::new(move |_| Done::skipped(reason)),
+    }
+}
+
+/// Model rows for `models/tests/*_<feature>.rs`.
+fn model_rows(
+    ctx: &Ctx,
+    feature: &'static str,
+    checker: &str,
+    bound: String,
+    vars: Vec<(String, String)>,
+) -> Vec<Task> {
+    let files = test_files(
+        &ctx.root.join("models").join("tests"),
+        &format!("_{feature}"),
+    );
+    if files.is_empty() {
+        let reason = format!("no models/tests/*_{feature}.rs yet");
+        return vec![skipped(
+            feature,
+            "-",
+            &format!("{feature} models"),
+            checker,
+            reason,
+        )];
+    }
+    files
+        .into_iter()
+        .map(|(stem, doc)| {
+            let area = stem.trim_end_matches(&format!("_{feature}")).to_string();
+            let script = format!(
+                "cargo test --release --features {feature} -p xikernel-models --test {stem}"
+            );
+            let vars = vars.clone();
+            Task {
+                kind: feature,
+                area,
+                property: doc,
+                checker: checker.into(),
+                bound: bound.clone(),
+                run: Box::new(move |ctx: &Ctx| {
+                    ctx.run_cmd(&stem, &script, &vars, ctx.opts.timeout)
+                }),
+            }
+        })
+        .collect()
+}
+
+pub fn loom(ctx: &Ctx) -> Vec<Task> {
+    let bound = ctx.opts.level.pick(2, 3, 4);
+    let vars = env(&[("LOOM_MAX_PREEMPTIONS", bound.to_string())]);
+    model_rows(
+        ctx,
+        "loom",
+        "loom (exhaustive, bounded)",
+        format!("preemptions <= {bound}"),
+        vars,
+    )
+}
+
+pub fn shuttle(ctx: &Ctx) -> Vec<Task> {
+    let iters = ctx.opts.level.pick(300, 3000, 20000);
+    let mut vars = env(&[("SHUTTLE_ITERATIONS", iters.to_string())]);
+    if ctx.opts.seed_given {
+        vars.push(("SHUTTLE_SEED".into(), ctx.opts.seed.to_string()));
+    }
+    let bound = format!("{iters} random + {iters} PCT schedules");
+    model_rows(ctx, "shuttle", "shuttle (random + PCT)", bound, vars)
+}
+
+pub fn proptest(ctx: &Ctx) -> Vec<Task> {
+    let cases = ctx.opts.level.pick(256, 2048, 20000);
+    let files = test_files(&ctx.root.join("verify").join("tests"), "");
+    let seed = ctx.opts.seed;
+    files
+        .into_iter()
+        .map(|(stem, doc)| {
+            let area = stem.split('_').next().unwrap_or("verify").to_string();
+            let script = format!("cargo test --release -p xikernel-verify --test {stem}");
+            let vars = env(&[
+                ("PROPTEST_CASES", cases.to_string()),
+                ("PROPTEST_RNG_SEED", seed.to_string()),
+            ]);
+            let checker = if stem.contains("conformance") {
+                "proptest vs reference model"
+            } else {
+                "cargo test"
+            };
+            Task {
+                kind: "proptest",
+                area,
+                property: doc,
+                checker: checker.into(),
+                bound: format!("{cases} cases"),
+                run: Box::new(move |ctx: &Ctx| {
+                    ctx.run_cmd(
+                        &format!("proptest-{stem}"),
+                        &script,
+                        &vars,
+                        ctx.opts.timeout,
+                    )
+                }),
+            }
+        })
+        .collect()
+}
+
+pub fn fuzz(ctx: &Ctx) -> Vec<Task> {
+    const CHECKER: &str = "cargo-fuzz (libFuzzer, no sanitizer)";
+    let property = "fuzz targets: no panic, crash or failed assertion";
+    if !ctx.root.join("fuzz").join("Cargo.toml").exists() {
+        return vec![skipped(
+            "fuzz",
+            "xidata",
+            property,
+            CHECKER,
+            "no fuzz/ crate yet".into(),
+        )];
+    }
+    if !exec::probe("cargo fuzz --version", &ctx.root) {
+        let reason = "cargo-fuzz not installed (cargo install cargo-fuzz --locked)".to_string();
+        return vec![skipped("fuzz", "xidata", property, CHECKER, reason)];
+    }
+    let targets: Vec<String> = exec::output("cargo fuzz list", &ctx.root)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    if targets.is_empty() {
+        return vec![skipped(
+            "fuzz",
+            "xidata",
+            property,
+            CHECKER,
+            "cargo fuzz list found no targets".into(),
+        )];
+    }
+    let secs = ctx.opts.level.pick(10, 60, 600);
+    let mut tasks = Vec::new();
+    for t in targets {
+        let area = t.split('_').next().unwrap_or("fuzz").to_string();
+        // Replay first (regressions in the corpus), then explore.
+        let replay = format!("mkdir -p fuzz/corpus/{t} && cargo fuzz run --sanitizer none {t} fuzz/corpus/{t} -- -runs=0");
+        let explore = format!("cargo fuzz run --sanitizer none {t} -- -max_total_time={secs}");
+        let t2 = t.clone();
+        tasks.push(Task {
+            kind: "fuzz",
+            area: area.clone(),
+            property: format!("{t}: corpus replays clean"),
+            checker: CHECKER.into(),
+            bound: "whole corpus, -runs=0".into(),
+            run: Box::new(move |ctx: &Ctx| {
+                ctx.run_cmd(&format!("fuzz-replay-{t2}"), &replay, &[], ctx.opts.timeout)
+            }),
+        });
+        let timeout = Duration::from_secs(secs + 300);
+        tasks.push(Task {
+            kind: "fuzz",
+            area,
+            property: format!("{t}: no crash"),
+            checker: CHECKER.into(),
+            bound: format!("{secs} s"),
+            run: Box::new(move |ctx: &Ctx| {
+                ctx.run_cmd(&format!("fuzz-{t}"), &explore, &[], timeout)
+            }),
+        });
+    }
+    tasks
+}
+
+pub fn miri(ctx: &Ctx) -> Vec<Task> {
+    const CHECKER: &str = "Miri (UB, data races, leaks)";
+    let property = "xikernel unit and integration tests are free of UB";
+    if ctx.opts.level == Level::Quick {
+        let reason = "not in --quick (run by the default campaign)".to_string();
+        return vec![skipped("miri", "core", property, CHECKER, reason)];
+    }
+    if !exec::probe("cargo +nightly miri --version", &ctx.root) {
+        let reason = "nightly Miri not installed (rustup component add miri --toolchain nightly)"
+            .to_string();
+        return vec![skipped("miri", "core", property, CHECKER, reason)];
+    }
+    vec![Task {
+        kind: "miri",
+        area: "core".into(),
+        property: property.into(),
+        checker: CHECKER.into(),
+        bound: "all tests, Stacked Borrows".into(),
+        run: Box::new(|ctx: &Ctx| {
+            let timeout = ctx.opts.timeout.max(Duration::from_secs(1200));
+            ctx.run_cmd("miri", "cargo +nightly miri test -p xikernel", &[], timeout)
+        }),
+    }]
+}
