@@ -27,6 +27,18 @@ pub trait QueueUnderTest: Sync {
     }
 }
 
+impl QueueUnderTest for xikernel::list::List<u64> {
+    fn apply(&self, op: QOp) -> QRet {
+        match op {
+            QOp::Push(v) => QRet::of_push(self.try_push(v)),
+            // Never generated: a list has no force_push.
+            QOp::ForcePush(_) => unreachable!("List has no force_push"),
+            QOp::Pop => QRet::of_pop(self.try_pop()),
+            QOp::Close => QRet::Closed(self.close()),
+        }
+    }
+}
+
 /// Shape of one round.
 #[derive(Clone, Copy, Debug)]
 pub struct RoundConfig {

@@ -254,3 +254,20 @@ fn catches_spurious_empty_under_contention() {
 fn catches_multi_producer_reordering() {
     must_catch("sharded", || Box::new(ShardedQueue::new()));
 }
+
+#[test]
+fn kernel_list_is_linearizable() {
+    let r = stress(
+        xikernel::list::List::<u64>::new,
+        RefList::<u64>::new,
+        CFG,
+        20,
+        7,
+    );
+    assert!(
+        r.passed(),
+        "{} inconclusive, {:?}",
+        r.inconclusive,
+        r.failure
+    );
+}

@@ -8,6 +8,8 @@ use super::{Ctx, Done, Outcome, Task};
 use crate::lin::queue_spec::{QOp, QRet};
 use crate::lin::{Model, Verdict};
 use crate::planted::{Bug, BuggyQueue, LockedRing, ShardedQueue};
+use xikernel::list::List;
+
 use crate::reference::list::RefList;
 use crate::reference::ring::RefRing;
 use crate::stress::{stress, QueueUnderTest, RoundConfig, StressReport};
@@ -160,6 +162,12 @@ pub fn tasks(ctx: &Ctx) -> Vec<Task> {
 }
 
 /// Stress rows of the kernel's own queues.
-fn kernel_tasks(_rounds: usize) -> Vec<Task> {
-    Vec::new()
+fn kernel_tasks(rounds: usize) -> Vec<Task> {
+    vec![must_pass(
+        "list",
+        "List: push/pop/close linearizable, nothing lost or duplicated".into(),
+        rounds,
+        List::<u64>::new,
+        RefList::<u64>::new,
+    )]
 }

@@ -26,15 +26,23 @@ pub struct RefRing<T> {
 }
 
 impl<T> RefRing<T> {
-    /// A ring holding at most `capacity` items. A capacity of 0 is rounded up
-    /// to 1, as [`xikernel::ring::Ring::new`] documents.
+    /// A ring holding at most `capacity` items.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is zero, like `Ring::new` (use [`RefRing::try_new`]).
     pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
-        RefRing {
-            items: VecDeque::with_capacity(capacity),
+        Self::try_new(capacity).expect("a ring needs a capacity of at least 1")
+    }
+
+    /// `None` for a zero capacity. (`Ring::try_new` also refuses capacities
+    /// too large to allocate; the model has no such limit.)
+    pub fn try_new(capacity: usize) -> Option<Self> {
+        (capacity > 0).then(|| RefRing {
+            items: VecDeque::new(),
             capacity,
             closed: false,
-        }
+        })
     }
 
     pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
