@@ -9,7 +9,7 @@
 //! | `LOOM_MAX_PREEMPTIONS`  | 2       | loom preemption bound (read by loom) |
 //! | `SHUTTLE_ITERATIONS`    | 1000    | schedules per shuttle scheduler |
 //! | `SHUTTLE_PCT_DEPTH`     | 3       | PCT bug depth |
-//! | `SHUTTLE_SEED`          | random  | (campaign) seed printed on failure |
+//! | `SHUTTLE_SEED`          | random  | fixed seed for both schedulers (`cargo verify --seed`) |
 //!
 //! Models are compiled only with their feature; without one this crate is
 //! empty, so `cargo test --workspace` stays fast.
@@ -56,6 +56,20 @@ where
     let depth = env_usize("SHUTTLE_PCT_DEPTH", 3);
     let f = std::sync::Arc::new(f);
     let g = f.clone();
-    shuttle::check_random(move || f(), iterations);
-    shuttle::check_pct(move || g(), iterations, depth);
+    // `cargo verify --seed N` sets SHUTTLE_SEED: the same seed gives the
+    // same schedules, so a failing campaign run can be replayed.
+    match std::env::var("SHUTTLE_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        Some(seed) => {
+            shuttle::check_random_with_seed(move || f(), seed, iterations);
+            let pct = shuttle::scheduler::PctScheduler::new_from_seed(seed, depth, iterations);
+            shuttle::Runner::new(pct, Default::default()).run(move || g());
+        }
+        None => {
+            shuttle::check_random(move || f(), iterations);
+            shuttle::check_pct(move || g(), iterations, depth);
+        }
+    }
 }

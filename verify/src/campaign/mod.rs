@@ -16,6 +16,7 @@ mod mutations;
 mod report;
 mod tool_rows;
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -87,9 +88,28 @@ pub struct Ctx {
     pub root: PathBuf,
     /// `target/verify` under the root.
     pub out: PathBuf,
+    /// Commands that passed in this campaign, with their extra environment.
+    passed: RefCell<Vec<(String, Vec<(String, String)>)>>,
 }
 
+/// Environment settings equal to what the harnesses use when unset, so a
+/// command run with them is the same run as without them.
+const DEFAULT_ENV: &[(&str, &str)] = &[
+    ("LOOM_MAX_PREEMPTIONS", "2"),
+    ("SHUTTLE_ITERATIONS", "1000"),
+];
+
 impl Ctx {
+    /// Whether `script` passed here with only default-equivalent settings.
+    pub fn passed_with_defaults(&self, script: &str) -> bool {
+        self.passed.borrow().iter().any(|(s, env)| {
+            s == script
+                && env
+                    .iter()
+                    .all(|(k, v)| DEFAULT_ENV.iter().any(|(dk, dv)| dk == k && dv == v))
+        })
+    }
+
     pub fn log_path(&self, name: &str) -> PathBuf {
         let safe: String = name
             .chars()
@@ -116,7 +136,12 @@ impl Ctx {
         let env_prefix: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
         let replay = format!("replay: {env_prefix}{script}\nlog: {}", run.log.display());
         let (outcome, note, detail) = match &run.exit {
-            exec::Exit::Success => (Outcome::Pass, run.test_summary(), String::new()),
+            exec::Exit::Success => {
+                self.passed
+                    .borrow_mut()
+                    .push((script.to_string(), env.to_vec()));
+                (Outcome::Pass, run.test_summary(), String::new())
+            }
             exec::Exit::Failure(code) => (
                 Outcome::Fail,
                 format!("exit {}", code.map_or("signal".into(), |c| c.to_string())),
@@ -155,7 +180,12 @@ pub fn run(opts: Options) -> i32 {
     let root = workspace_root();
     let out = root.join("target").join("verify");
     let _ = std::fs::create_dir_all(out.join("logs"));
-    let ctx = Ctx { opts, root, out };
+    let ctx = Ctx {
+        opts,
+        root,
+        out,
+        passed: RefCell::new(Vec::new()),
+    };
 
     let mut tasks = Vec::new();
     tasks.extend(tool_rows::loom(&ctx));

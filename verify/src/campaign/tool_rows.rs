@@ -18,17 +18,30 @@ fn test_files(dir: &Path, suffix: &str) -> Vec<(String, String)> {
                 return None;
             }
             let text = std::fs::read_to_string(e.path()).ok()?;
-            let doc = text
-                .lines()
-                .find_map(|l| l.strip_prefix("//!"))
-                .map(|d| d.trim().trim_end_matches('.').to_string())
-                .filter(|d| !d.is_empty())
-                .unwrap_or_else(|| format!("{stem} passes"));
+            let doc = first_sentence(&text).unwrap_or_else(|| format!("{stem} passes"));
             Some((stem.to_string(), doc))
         })
         .collect();
     files.sort();
     files
+}
+
+/// The first sentence of a file's `//!` docs (the row's property).
+fn first_sentence(text: &str) -> Option<String> {
+    let para: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("//!"))
+        .map_while(|l| l.strip_prefix("//!"))
+        .map(str::trim)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let para = para.join(" ");
+    let end = para.find(". ").map_or(para.len(), |i| i + 1);
+    let mut s = para[..end].trim_end_matches('.').to_string();
+    if s.chars().count() > 200 {
+        s = s.chars().take(197).collect::<String>() + "...";
+    }
+    (!s.is_empty()).then_some(s)
 }
 
 fn env(pairs: &[(&str, String)]) -> Vec<(String, String)> {
@@ -107,7 +120,8 @@ pub fn loom(ctx: &Ctx) -> Vec<Task> {
 }
 
 pub fn shuttle(ctx: &Ctx) -> Vec<Task> {
-    let iters = ctx.opts.level.pick(300, 3000, 20000);
+    // Quick = the harness default (CI's), so its rows double as mutation baselines.
+    let iters = ctx.opts.level.pick(1000, 3000, 20000);
     let mut vars = env(&[("SHUTTLE_ITERATIONS", iters.to_string())]);
     if ctx.opts.seed_given {
         vars.push(("SHUTTLE_SEED".into(), ctx.opts.seed.to_string()));
