@@ -39,6 +39,20 @@ impl QueueUnderTest for xikernel::list::List<u64> {
     }
 }
 
+impl QueueUnderTest for xikernel::ring::Ring<u64> {
+    fn apply(&self, op: QOp) -> QRet {
+        match op {
+            QOp::Push(v) => QRet::of_push(self.try_push(v)),
+            QOp::ForcePush(v) => QRet::of_force(self.force_push(v)),
+            QOp::Pop => QRet::of_pop(self.try_pop()),
+            QOp::Close => QRet::Closed(self.close()),
+        }
+    }
+    fn has_force_push(&self) -> bool {
+        true
+    }
+}
+
 /// Shape of one round.
 #[derive(Clone, Copy, Debug)]
 pub struct RoundConfig {

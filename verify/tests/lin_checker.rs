@@ -271,3 +271,22 @@ fn kernel_list_is_linearizable() {
         r.failure
     );
 }
+
+#[test]
+fn kernel_ring_is_linearizable() {
+    for cap in [1, 2, 16] {
+        let r = stress(
+            || xikernel::ring::Ring::<u64>::new(cap),
+            || RefRing::<u64>::new(cap),
+            CFG,
+            20,
+            7,
+        );
+        assert!(
+            r.passed(),
+            "cap {cap}: {} inconclusive, {:?}",
+            r.inconclusive,
+            r.failure
+        );
+    }
+}

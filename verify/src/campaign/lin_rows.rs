@@ -9,6 +9,7 @@ use crate::lin::queue_spec::{QOp, QRet};
 use crate::lin::{Model, Verdict};
 use crate::planted::{Bug, BuggyQueue, LockedRing, ShardedQueue};
 use xikernel::list::List;
+use xikernel::ring::Ring;
 
 use crate::reference::list::RefList;
 use crate::reference::ring::RefRing;
@@ -163,11 +164,23 @@ pub fn tasks(ctx: &Ctx) -> Vec<Task> {
 
 /// Stress rows of the kernel's own queues.
 fn kernel_tasks(rounds: usize) -> Vec<Task> {
-    vec![must_pass(
+    let mut t = vec![must_pass(
         "list",
         "List: push/pop/close linearizable, nothing lost or duplicated".into(),
         rounds,
         List::<u64>::new,
         RefList::<u64>::new,
-    )]
+    )];
+    // Capacity 1 and 2 keep the ring full/empty most of the time (the racy
+    // edges); 16 lets laps wrap while items queue up.
+    for cap in [1, 2, 16] {
+        t.push(must_pass(
+            "ring",
+            format!("Ring(cap {cap}): push/force_push/pop/close linearizable, nothing lost or duplicated"),
+            rounds,
+            move || Ring::<u64>::new(cap),
+            move || RefRing::<u64>::new(cap),
+        ));
+    }
+    t
 }

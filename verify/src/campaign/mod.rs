@@ -89,8 +89,11 @@ pub struct Ctx {
     /// `target/verify` under the root.
     pub out: PathBuf,
     /// Commands that passed in this campaign, with their extra environment.
-    passed: RefCell<Vec<(String, Vec<(String, String)>)>>,
+    passed: RefCell<Vec<(String, Env)>>,
 }
+
+/// Extra environment of a command.
+pub type Env = Vec<(String, String)>;
 
 /// Environment settings equal to what the harnesses use when unset, so a
 /// command run with them is the same run as without them.
