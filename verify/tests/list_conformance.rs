@@ -2,10 +2,9 @@
 
 mod common;
 
-use common::{Ledger, Tracked};
+use common::{all_dropped_once, same_refusal, Ledger, Tracked};
 use proptest::prelude::*;
 use xikernel::list::List;
-use xikernel::PushError;
 use xikernel_verify::reference::list::RefList;
 
 #[derive(Clone, Copy, Debug)]
@@ -28,13 +27,6 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-/// The id inside a push error, checking its kind against the model's.
-fn refused(real: PushError<Tracked>, model: PushError<u32>) -> Result<(), TestCaseError> {
-    prop_assert_eq!(real.is_closed(), model.is_closed());
-    prop_assert_eq!(real.into_inner().id, model.into_inner());
-    Ok(())
-}
-
 fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     let ledger = Ledger::new();
     let list = List::new();
@@ -44,7 +36,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
         let id = item.id;
         match (list.try_push(item), model.try_push(id)) {
             (Ok(()), Ok(())) => Ok(()),
-            (Err(r), Err(m)) => refused(r, m),
+            (Err(r), Err(m)) => same_refusal(r, m),
             (r, m) => Err(TestCaseError::fail(format!(
                 "push {id}: list {r:?}, model {m:?}"
             ))),
@@ -70,9 +62,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
             }
         }
     }
-    drop(list);
-    prop_assert_eq!(ledger.not_dropped_once(), vec![]);
-    Ok(())
+    all_dropped_once(list, &ledger)
 }
 
 proptest! {

@@ -1,10 +1,9 @@
 //! ring: Ring<T> behaves exactly like the reference RefRing (try_push, force_push, pop, close, len, full) at every capacity, and drops every item exactly once
 mod common;
 
-use common::{Ledger, Tracked};
+use common::{all_dropped_once, same_refusal, Ledger};
 use proptest::prelude::*;
 use xikernel::ring::Ring;
-use xikernel::PushError;
 use xikernel_verify::reference::ring::RefRing;
 
 #[derive(Clone, Copy, Debug)]
@@ -26,12 +25,6 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn same_refusal(real: PushError<Tracked>, model: PushError<u32>) -> Result<(), TestCaseError> {
-    prop_assert_eq!(real.is_closed(), model.is_closed());
-    prop_assert_eq!(real.into_inner().id, model.into_inner());
-    Ok(())
-}
-
 fn run(capacity: usize, ops: &[Op]) -> Result<(), TestCaseError> {
     let ledger = Ledger::new();
     let ring = Ring::new(capacity);
@@ -44,10 +37,7 @@ fn run(capacity: usize, ops: &[Op]) -> Result<(), TestCaseError> {
                 let id = item.id;
                 match (ring.try_push(item), model.try_push(id)) {
                     (Ok(()), Ok(())) => {}
-                    (Err(r), Err(m)) => {
-                        prop_assert_eq!(r.is_full(), m.is_full());
-                        same_refusal(r, m)?;
-                    }
+                    (Err(r), Err(m)) => same_refusal(r, m)?,
                     (r, m) => {
                         return Err(TestCaseError::fail(format!(
                             "push {id}: ring {r:?}, model {m:?}"
@@ -79,9 +69,7 @@ fn run(capacity: usize, ops: &[Op]) -> Result<(), TestCaseError> {
             }
         }
     }
-    drop(ring);
-    prop_assert_eq!(ledger.not_dropped_once(), vec![]);
-    Ok(())
+    all_dropped_once(ring, &ledger)
 }
 
 proptest! {

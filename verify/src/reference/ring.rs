@@ -13,16 +13,15 @@
 //!   closed *and* drained, `Empty` when open and empty;
 //! - `close` returns `true` only for the call that closed the queue.
 
-use std::collections::VecDeque;
-
 use xikernel::{PopError, PushError};
 
-/// Bounded FIFO with close; see the module docs.
+use super::list::RefList;
+
+/// Bounded FIFO with close; see the module docs. A [`RefList`] plus a bound.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RefRing<T> {
-    items: VecDeque<T>,
+    list: RefList<T>,
     capacity: usize,
-    closed: bool,
 }
 
 impl<T> RefRing<T> {
@@ -39,72 +38,62 @@ impl<T> RefRing<T> {
     /// too large to allocate; the model has no such limit.)
     pub fn try_new(capacity: usize) -> Option<Self> {
         (capacity > 0).then(|| RefRing {
-            items: VecDeque::new(),
+            list: RefList::new(),
             capacity,
-            closed: false,
         })
     }
 
     pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
-        if self.closed {
-            Err(PushError::Closed(value))
-        } else if self.items.len() == self.capacity {
-            Err(PushError::Full(value))
-        } else {
-            self.items.push_back(value);
-            Ok(())
+        if !self.list.is_closed() && self.is_full() {
+            return Err(PushError::Full(value));
         }
+        self.list.try_push(value)
     }
 
     /// Pushes even when full by evicting the oldest item, which is returned.
     pub fn force_push(&mut self, value: T) -> Result<Option<T>, PushError<T>> {
-        if self.closed {
+        if self.list.is_closed() {
             return Err(PushError::Closed(value));
         }
-        let evicted = if self.items.len() == self.capacity {
-            self.items.pop_front()
+        let evicted = if self.is_full() {
+            self.list.try_pop().ok()
         } else {
             None
         };
-        self.items.push_back(value);
-        Ok(evicted)
+        self.list.try_push(value).map(|()| evicted)
     }
 
     pub fn try_pop(&mut self) -> Result<T, PopError> {
-        match self.items.pop_front() {
-            Some(v) => Ok(v),
-            None if self.closed => Err(PopError::Closed),
-            None => Err(PopError::Empty),
-        }
+        self.list.try_pop()
     }
 
     /// Closes the ring; `true` if this call closed it.
     pub fn close(&mut self) -> bool {
-        !core::mem::replace(&mut self.closed, true)
+        self.list.close()
     }
 
     pub fn is_closed(&self) -> bool {
-        self.closed
+        self.list.is_closed()
     }
 
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.list.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.list.is_empty()
     }
 
     pub fn is_full(&self) -> bool {
-        self.items.len() == self.capacity
+        self.list.len() == self.capacity
     }
 
     pub fn capacity(&self) -> usize {
         self.capacity
     }
 
-    /// The queued items, oldest first (for drop accounting in tests).
+    /// The queued items, oldest first.
     pub fn items(&self) -> impl Iterator<Item = &T> {
-        self.items.iter()
+        self.list.items()
     }
 }

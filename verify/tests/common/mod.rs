@@ -6,6 +6,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use proptest::prelude::*;
+use xikernel::PushError;
+
 /// How many times each value id has been dropped.
 #[derive(Debug, Default)]
 pub struct Ledger(Mutex<Vec<u32>>);
@@ -52,4 +55,19 @@ impl Drop for Tracked {
     fn drop(&mut self) {
         self.ledger.0.lock().unwrap()[self.id as usize] += 1;
     }
+}
+
+/// A refused push must match the model's refusal: same kind, same value.
+pub fn same_refusal(real: PushError<Tracked>, model: PushError<u32>) -> Result<(), TestCaseError> {
+    prop_assert_eq!(real.is_full(), model.is_full());
+    prop_assert_eq!(real.is_closed(), model.is_closed());
+    prop_assert_eq!(real.into_inner().id, model.into_inner());
+    Ok(())
+}
+
+/// Drops the queue and checks that every value was dropped exactly once.
+pub fn all_dropped_once<Q>(queue: Q, ledger: &Ledger) -> Result<(), TestCaseError> {
+    drop(queue);
+    prop_assert_eq!(ledger.not_dropped_once(), vec![]);
+    Ok(())
 }
