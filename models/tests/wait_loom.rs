@@ -161,3 +161,21 @@ fn close_wakes_two_parked_pushes() {
         assert_eq!(b.join().unwrap(), Err(true));
     });
 }
+
+/// A non-blocking pop may steal the item a parked popper was woken for; the
+/// second push must then still reach the sleeper. Nothing lost or doubled.
+#[test]
+fn stolen_item_does_not_strand_a_parked_pop() {
+    loom_model(|| {
+        let q = list();
+        let sleeper = spawn(&q, |q| q.pop());
+        let thief = spawn(&q, |q| q.try_pop().ok());
+        q.push(1).unwrap();
+        q.push(2).unwrap();
+        let mut got = vec![sleeper.join().unwrap().unwrap()];
+        got.extend(thief.join().unwrap());
+        got.extend(q.try_pop().ok());
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+    });
+}
