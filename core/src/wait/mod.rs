@@ -91,7 +91,8 @@ pub trait TryQueue {
     type Item;
 
     /// False for unbounded queues: pushes never wait, so pops skip waking
-    /// pushers altogether.
+    /// pushers altogether. Must be true if `try_push` can ever return
+    /// `Full` (else a pusher waiting for room would never be woken).
     const BOUNDED: bool;
 
     /// Pushes without waiting; the value comes back on `Full` or `Closed`.
