@@ -11,41 +11,31 @@ pub type OurRing = xikernel::ring::Ring<u64>;
 /// xikernel's unbounded list.
 pub type OurList = xikernel::list::List<u64>;
 
-impl SharedQueue for OurRing {
-    const NAME: &'static str = "xikernel_ring";
-    fn bounded(cap: usize) -> Option<Self> {
-        Self::try_new(cap)
-    }
-    fn unbounded() -> Option<Self> {
-        None
-    }
-    #[inline]
-    fn push(&self, v: u64) -> Result<(), u64> {
-        self.try_push(v).map_err(|e| e.into_inner())
-    }
-    #[inline]
-    fn pop(&self) -> Option<u64> {
-        self.try_pop().ok()
-    }
+/// Both queues share the kernel's `try_push` / `try_pop` signatures.
+macro_rules! our_queue {
+    ($ty:ty, $name:literal, bounded: |$cap:ident| $bounded:expr, unbounded: $unbounded:expr) => {
+        impl SharedQueue for $ty {
+            const NAME: &'static str = $name;
+            fn bounded($cap: usize) -> Option<Self> {
+                $bounded
+            }
+            fn unbounded() -> Option<Self> {
+                $unbounded
+            }
+            #[inline]
+            fn push(&self, v: u64) -> Result<(), u64> {
+                self.try_push(v).map_err(|e| e.into_inner())
+            }
+            #[inline]
+            fn pop(&self) -> Option<u64> {
+                self.try_pop().ok()
+            }
+        }
+    };
 }
 
-impl SharedQueue for OurList {
-    const NAME: &'static str = "xikernel_list";
-    fn bounded(_: usize) -> Option<Self> {
-        None
-    }
-    fn unbounded() -> Option<Self> {
-        Some(Self::new())
-    }
-    #[inline]
-    fn push(&self, v: u64) -> Result<(), u64> {
-        self.try_push(v).map_err(|e| e.into_inner())
-    }
-    #[inline]
-    fn pop(&self) -> Option<u64> {
-        self.try_pop().ok()
-    }
-}
+our_queue!(OurRing, "xikernel_ring", bounded: |cap| Self::try_new(cap), unbounded: None);
+our_queue!(OurList, "xikernel_list", bounded: |_cap| None, unbounded: Some(Self::new()));
 
 /// xikernel's blocking layer over the ring (capacity 1024).
 #[derive(Debug)]
