@@ -225,14 +225,19 @@ fn close_races_push_and_pop() {
         };
         let pusher = {
             let (list, data) = (list.clone(), data.clone());
-            thread::spawn(move || match list.try_push(tag(0, 1)) {
-                Ok(()) => true,
-                Err(PushError::Closed(v)) => {
-                    assert_eq!(v, tag(0, 1));
+            thread::spawn(move || {
+                if list.is_closed() {
                     assert_eq!(data.load(Ordering::Relaxed), 1, "pre-close write unseen");
-                    false
                 }
-                Err(PushError::Full(_)) => unreachable!(),
+                match list.try_push(tag(0, 1)) {
+                    Ok(()) => true,
+                    Err(PushError::Closed(v)) => {
+                        assert_eq!(v, tag(0, 1));
+                        assert_eq!(data.load(Ordering::Relaxed), 1, "pre-close write unseen");
+                        false
+                    }
+                    Err(PushError::Full(_)) => unreachable!(),
+                }
             })
         };
         let mut got = Vec::new();
@@ -310,5 +315,31 @@ fn drop_of_a_non_empty_list_drops_each_value_once() {
         drop(list);
         consumer.join().unwrap();
         assert_eq!(drops.load(Ordering::Relaxed), 4);
+    });
+}
+
+#[test]
+fn empty_is_linearisable_across_two_lists() {
+    // Store-buffering shape: each thread pushes to one list, then pops the
+    // other. If both pops reported Empty, each pop would have missed a push
+    // that precedes it in every total order: not linearisable. The pop's
+    // SeqCst fence (with the SeqCst reservations) forbids it.
+    loom_model(|| {
+        let a = Arc::new(List::new());
+        let b = Arc::new(List::new());
+        let other = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                b.try_push(1).unwrap();
+                a.try_pop()
+            })
+        };
+        a.try_push(1).unwrap();
+        let mine = b.try_pop();
+        let theirs = other.join().unwrap();
+        assert!(
+            !(mine == Err(PopError::Empty) && theirs == Err(PopError::Empty)),
+            "both pops missed a completed push"
+        );
     });
 }

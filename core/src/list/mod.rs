@@ -156,14 +156,7 @@ impl<T> List<T> {
     /// Appends `value`, or hands it back if the list is closed.
     pub fn try_push(&self, value: T) -> Result<(), PushError<T>> {
         let mut backoff = Backoff::new();
-        // Acquire (index): if we see an index advanced past a block end, we
-        // must also see the new tail block stored before it (the installer's
-        // Release `fetch_add`), else we would write into the old block.
-        // Also makes the closer's earlier writes visible with `Closed`.
-        let mut tail = self.tail.index.load(Ordering::Acquire);
-        // Acquire (block): the block's contents were initialised by the
-        // thread that installed it (Release store / CAS).
-        let mut block = self.tail.block.load(Ordering::Acquire);
+        let (mut tail, mut block) = self.load_tail();
         // A block allocated ahead of reserving the last slot of a lap, so
         // that threads waiting on the install wait for a few stores only.
         let mut next_block: Option<Box<Block<T>>> = None;
@@ -177,8 +170,7 @@ impl<T> List<T> {
             // The previous lap's last producer is installing the next block.
             if offset == BLOCK_CAP {
                 backoff.snooze();
-                tail = self.tail.index.load(Ordering::Acquire);
-                block = self.tail.block.load(Ordering::Acquire);
+                (tail, block) = self.load_tail();
                 continue;
             }
 
@@ -208,19 +200,19 @@ impl<T> List<T> {
                         // SAFETY: `new` came from `Box::into_raw` just above
                         // and was never published.
                         next_block = Some(unsafe { Box::from_raw(new) });
-                        tail = self.tail.index.load(Ordering::Acquire);
-                        block = self.tail.block.load(Ordering::Acquire);
+                        (tail, block) = self.load_tail();
                         continue;
                     }
                 }
             }
 
             let new_tail = tail.wrapping_add(STEP);
-            // SeqCst: reservations, close and the consumers' SeqCst fence
-            // are in one total order, so "Empty" is linearisable (a pop that
-            // starts after a push returned sees it). Failure Acquire: as for
-            // the initial load. Comparing the whole word (CLOSED included)
-            // is what makes close final.
+            // SeqCst: reservations and the consumers' SeqCst fence are in
+            // one total order, so "Empty" is linearisable even across lists
+            // (see the two-list loom model), and `len` snapshots are
+            // consistent. Failure Acquire: as in `load_tail`, for the block
+            // loaded next. Comparing the whole word (CLOSED included) is
+            // what makes close final.
             match self.tail.index.compare_exchange_weak(
                 tail,
                 new_tail,
@@ -256,7 +248,7 @@ impl<T> List<T> {
                 }
                 Err(current) => {
                     tail = current;
-                    block = self.tail.block.load(Ordering::Acquire);
+                    block = self.tail_block();
                     backoff.spin();
                 }
             }
@@ -268,11 +260,7 @@ impl<T> List<T> {
     /// closed (no value will ever arrive).
     pub fn try_pop(&self) -> Result<T, PopError> {
         let mut backoff = Backoff::new();
-        // Acquire (index): seeing a head moved to a new block implies seeing
-        // the `head.block` stored before it (Release in the block switch).
-        let mut head = self.head.index.load(Ordering::Acquire);
-        // Acquire (block): the block's initialisation.
-        let mut block = self.head.block.load(Ordering::Acquire);
+        let (mut head, mut block) = self.load_head();
 
         loop {
             let offset = (head >> SHIFT) % LAP;
@@ -280,8 +268,7 @@ impl<T> List<T> {
             // Another consumer is switching the head to the next block.
             if offset == BLOCK_CAP {
                 backoff.snooze();
-                head = self.head.index.load(Ordering::Acquire);
-                block = self.head.block.load(Ordering::Acquire);
+                (head, block) = self.load_head();
                 continue;
             }
 
@@ -315,13 +302,12 @@ impl<T> List<T> {
             // the first block.
             if block.is_null() {
                 backoff.snooze();
-                head = self.head.index.load(Ordering::Acquire);
-                block = self.head.block.load(Ordering::Acquire);
+                (head, block) = self.load_head();
                 continue;
             }
 
-            // SeqCst: one total order with the pushes' reservations (see the
-            // fence above). Failure Acquire: as for the initial load.
+            // SeqCst: one total order with the reservations and the fence
+            // (see `try_push`). Failure Acquire: as in `load_head`.
             match self.head.index.compare_exchange_weak(
                 head,
                 new_head,
@@ -366,7 +352,7 @@ impl<T> List<T> {
                 }
                 Err(current) => {
                     head = current;
-                    block = self.head.block.load(Ordering::Acquire);
+                    block = self.head_block();
                     backoff.spin();
                 }
             }
@@ -377,11 +363,12 @@ impl<T> List<T> {
     /// then report [`PopError::Closed`]. Returns true iff this call closed
     /// it (idempotent).
     pub fn close(&self) -> bool {
-        // SeqCst: close is ordered in the same total order as the
-        // reservations (a push either precedes it and is drained, or fails).
-        // Its Release half makes the closer's earlier writes visible to any
-        // thread that observes CLOSED with Acquire.
-        self.tail.index.fetch_or(CLOSED, Ordering::SeqCst) & CLOSED == 0
+        // Release: the closer's earlier writes are visible to any thread
+        // that observes CLOSED with Acquire (a failed push, a pop reporting
+        // Closed, `is_closed`); list_loom `close_races_push_and_pop` fails
+        // if weakened. No push slips in after close whatever the ordering:
+        // every reservation CAS compares the whole tail word (coherence).
+        self.tail.index.fetch_or(CLOSED, Ordering::Release) & CLOSED == 0
     }
 
     /// True once [`close`](List::close) has been called.
@@ -409,6 +396,40 @@ impl<T> List<T> {
                 return positions_between(head >> SHIFT, tail >> SHIFT);
             }
         }
+    }
+
+    /// The tail index and block, for a push.
+    #[inline]
+    fn load_tail(&self) -> (usize, *mut Block<T>) {
+        // Acquire (index): if we see an index advanced past a lap end, we
+        // also see the new tail block stored before it (the installer's
+        // Release `fetch_add`, whose release sequence the reservation CASes
+        // continue), else we would write into the old block. Also makes the
+        // closer's writes visible with `Closed`.
+        let index = self.tail.index.load(Ordering::Acquire);
+        (index, self.tail_block())
+    }
+
+    #[inline]
+    fn tail_block(&self) -> *mut Block<T> {
+        // Acquire: the block was initialised by the thread that installed
+        // it (Release store or CAS); list_loom fails if weakened.
+        self.tail.block.load(Ordering::Acquire)
+    }
+
+    /// The head index and block, for a pop.
+    #[inline]
+    fn load_head(&self) -> (usize, *mut Block<T>) {
+        // Acquire (index): seeing a head moved into a new block implies
+        // seeing the `head.block` stored before it (Release in the switch).
+        let index = self.head.index.load(Ordering::Acquire);
+        (index, self.head_block())
+    }
+
+    #[inline]
+    fn head_block(&self) -> *mut Block<T> {
+        // Acquire: the block's initialisation, as in `tail_block`.
+        self.head.block.load(Ordering::Acquire)
     }
 
     /// Under model checking, remembers the first block (see `first`).
@@ -482,7 +503,9 @@ fn positions_between(head: usize, tail: usize) -> usize {
     // Rotate so that head falls into lap 0, then remove one lap end per lap.
     let base = head - head % LAP;
     let (head, tail) = (head.wrapping_sub(base), tail.wrapping_sub(base));
-    tail - head - tail / LAP
+    // `len` reads a consistent pair, so `head <= tail`; saturate anyway:
+    // a snapshot must never panic or wrap.
+    tail.saturating_sub(head).saturating_sub(tail / LAP)
 }
 
 impl<T> Drop for List<T> {
