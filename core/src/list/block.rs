@@ -185,6 +185,22 @@ impl<T> Block<T> {
         }
     }
 
+    /// Whether the block has a successor already (a hint for `HAS_NEXT`).
+    ///
+    /// # Safety
+    /// `this` points to a live block whose initialisation we have seen.
+    #[inline]
+    pub(super) unsafe fn has_next(this: *const Self) -> bool {
+        // SAFETY: the caller's contract.
+        let block = unsafe { &*this };
+        // Under loom this read also checks that the block's creation
+        // happens-before us (the `wait_next` Acquire).
+        block.live.check();
+        // Relaxed: a hint only; a stale null just makes the next pop read
+        // the tail.
+        !block.next.load(Ordering::Relaxed).is_null()
+    }
+
     /// Starts or continues destruction from slot `start`: frees the block
     /// unless some slot in `start..BLOCK_CAP - 1` is still being read, in
     /// which case that slot's reader takes over.
@@ -240,8 +256,10 @@ impl<T> Block<T> {
             // SAFETY: retired blocks stay allocated until here; the chain
             // links every block ever published, each once.
             let boxed = unsafe { Box::from_raw(block) };
+            // (Not while unwinding from another failure: a second panic
+            // would abort and hide the first report.)
             assert!(
-                boxed.live.is_retired(),
+                boxed.live.is_retired() || std::thread::panicking(),
                 "list: a block was never freed (leak)"
             );
             block = boxed.next.load(Ordering::Relaxed);

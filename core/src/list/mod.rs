@@ -325,9 +325,7 @@ impl<T> List<T> {
                             // installing.
                             let next = (*block).wait_next();
                             let mut next_index = (new_head & !HAS_NEXT).wrapping_add(STEP);
-                            // Relaxed: a hint only; a stale null just makes
-                            // the next pop read the tail.
-                            if !(*next).next.load(Ordering::Relaxed).is_null() {
+                            if Block::has_next(next) {
                                 next_index |= HAS_NEXT;
                             }
                             // Release (both): a consumer that Acquires the new
