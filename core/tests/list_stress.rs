@@ -74,7 +74,7 @@ fn mpmc_fifo_per_producer_exactly_once() {
             let (list, done, start) = (list.clone(), done.clone(), start.clone());
             thread::spawn(move || {
                 start.wait();
-                let mut seen = vec![0usize; PRODUCERS]; // next expected seq + count
+                let mut seen = [0usize; PRODUCERS]; // next expected seq per producer
                 let mut got = Vec::new();
                 loop {
                     match list.try_pop() {
