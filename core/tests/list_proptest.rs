@@ -62,6 +62,12 @@ fn check(list: &List<u32>, model: &Model) {
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: if cfg!(miri) { 8 } else { 256 },
+        // Miri's isolation forbids the persistence file's `getcwd`.
+        failure_persistence: if cfg!(miri) {
+            None
+        } else {
+            ProptestConfig::default().failure_persistence
+        },
         ..ProptestConfig::default()
     })]
 

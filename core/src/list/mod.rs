@@ -191,8 +191,10 @@ impl<T> List<T> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        // Release: consumers load `head.block` with Acquire.
-                        self.head.block.store(new, Ordering::Release);
+                        // Relaxed: consumers use the block only after their
+                        // Acquire load of `tail.index` sees our reservation
+                        // CAS below (a Release sequenced after this store).
+                        self.head.block.store(new, Ordering::Relaxed);
                         self.record_first(new);
                         block = new;
                     }
@@ -426,8 +428,15 @@ impl<T> List<T> {
 
     #[inline]
     fn head_block(&self) -> *mut Block<T> {
-        // Acquire: the block's initialisation, as in `tail_block`.
-        self.head.block.load(Ordering::Acquire)
+        // Relaxed: unlike the tail block, the head block is always loaded
+        // after an Acquire load that synchronises with the store of this
+        // pointer: `head.index` (stored after `head.block` in the switch,
+        // Release; later head CASes continue its release sequence), or, for
+        // the first block, `tail.index` in `try_pop` (the first producer
+        // stores `head.block` before its reservation CAS). A null block is
+        // re-read after an Acquire index load too. The loom models pass with
+        // this load Relaxed; the Acquire index loads are mutated instead.
+        self.head.block.load(Ordering::Relaxed)
     }
 
     /// Under model checking, remembers the first block (see `first`).
