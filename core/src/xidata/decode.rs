@@ -146,6 +146,7 @@ pub struct Events<'a, 'r> {
 
 impl<'a, 'r> Events<'a, 'r> {
     /// Checks the header and positions the reader on the value.
+    #[inline]
     pub fn new(input: &'a [u8], opts: &DecodeOptions<'r>) -> Result<Self, DecodeError> {
         for (i, &m) in MAGIC.iter().enumerate() {
             match input.get(i) {
