@@ -43,7 +43,9 @@ pub use error::{PopError, PushError};
 
 pub use channel::{ChannelError, ChannelId, ChannelInfo, Channels, End, Received, UnboundOp};
 pub use interp::InterpId;
+pub use interp::{ClearInterpreter, InterpError, Interpreters, Whence};
 pub use list::List;
+pub use queue::{QueueDefaults, QueueError, QueueHandle, QueueId, Queues};
 pub use table::{Table, TableError};
 #[cfg(feature = "std")]
 pub use wait::{Blocking, BlockingList, BlockingRing, Notifier, TryQueue};

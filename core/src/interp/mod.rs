@@ -1,0 +1,371 @@
+//! Interpreter identities and lifecycle (CPython's `_interpreters`).
+//!
+//! [`Interpreters`] is the registry: the main interpreter (id 0, created
+//! with the registry, always running), `create` / `destroy` / `list_all`,
+//! the running mark the runtime sets while code executes in an
+//! interpreter's `__main__`, and the per-interpreter **pending-release
+//! queue** that routes [`XiData`] releases to their owner (CPython's
+//! pending calls).
+//!
+//! ## Destroy
+//!
+//! `destroy` refuses the current interpreter and a running one (typed
+//! errors), then, in this order: marks it destroying (so it cannot be
+//! marked running again), unlinks it (so release routing stops targeting
+//! it), closes and drains its pending-release queue (releasing each datum
+//! here: the owner will never run again), and asks every registry it is
+//! given ([`ClearInterpreter`]: queues, channels) to apply the unbound
+//! policy of its items.
+//!
+//! ## Release routing, exactly once
+//!
+//! [`release_data`](Interpreters::release_data) releases inline when the
+//! caller is the owner or the owner is gone; otherwise it pushes the datum
+//! on the owner's pending list (lock-free) and signals the runtime. A push
+//! that races the owner's destroy either lands before the close (and the
+//! destroy drains it) or is refused (and the caller releases it): the
+//! list's close is one atomic step, so no datum is dropped twice or never.
+
+mod current;
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+
+pub use self::current::{enter, thread_current, Entered};
+use crate::channel::Channels;
+use crate::list::List;
+use crate::lockorder::{OrderedMutex, Rank};
+use crate::queue::{Queues, ReleaseFn};
+use crate::sync::Arc;
+use crate::table::Table;
+use crate::xidata::XiData;
+
+/// An interpreter id. CPython numbers interpreters from 0 (the main
+/// interpreter) upwards and never reuses an id.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct InterpId(pub u64);
+
+/// The main interpreter.
+pub const MAIN: InterpId = InterpId(0);
+
+impl fmt::Display for InterpId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Who created an interpreter (CPython's `WHENCE_*`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[repr(u8)]
+pub enum Whence {
+    Unknown = 0,
+    Runtime = 1,
+    LegacyCapi = 2,
+    Capi = 3,
+    Xi = 4,
+    Stdlib = 5,
+}
+
+/// Why an interpreter operation failed (CPython's `InterpreterError` /
+/// `InterpreterNotFoundError` messages).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum InterpError {
+    /// `InterpreterNotFoundError`: unknown or destroyed.
+    NotFound(InterpId),
+    /// Destroying the calling interpreter.
+    Current(InterpId),
+    /// Destroying an interpreter that is running.
+    Running(InterpId),
+    /// Marking a running interpreter running again.
+    AlreadyRunning(InterpId),
+    /// Every interpreter id has been used.
+    IdsExhausted,
+}
+
+impl InterpError {
+    /// Whether Python raises `InterpreterNotFoundError` (else
+    /// `InterpreterError`).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, InterpError::NotFound(_))
+    }
+}
+
+impl fmt::Display for InterpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InterpError::NotFound(id) => write!(f, "unrecognized interpreter ID {id}"),
+            InterpError::Current(_) => f.write_str("cannot destroy the current interpreter"),
+            InterpError::Running(_) => f.write_str("interpreter running"),
+            InterpError::AlreadyRunning(_) => f.write_str("interpreter already running"),
+            InterpError::IdsExhausted => f.write_str("interpreter creation failed"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for InterpError {}
+
+/// A registry whose items must be unbound when an interpreter is destroyed.
+pub trait ClearInterpreter {
+    fn clear_interpreter(&self, interp: InterpId);
+}
+
+impl<T> ClearInterpreter for Queues<T> {
+    fn clear_interpreter(&self, interp: InterpId) {
+        Queues::clear_interpreter(self, interp)
+    }
+}
+
+impl<T> ClearInterpreter for Channels<T> {
+    fn clear_interpreter(&self, interp: InterpId) {
+        Channels::clear_interpreter(self, interp)
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    running: bool,
+    destroying: bool,
+}
+
+struct Interp {
+    whence: Whence,
+    state: OrderedMutex<State>,
+    /// Releases routed here from other interpreters, drained by the runtime.
+    pending: List<XiData>,
+}
+
+type CurrentHook = Box<dyn Fn() -> InterpId + Send + Sync>;
+type PendingSignal = Box<dyn Fn(InterpId) + Send + Sync>;
+
+/// The interpreter registry. See the module docs.
+pub struct Interpreters {
+    table: Table<Interp>,
+    current: Option<CurrentHook>,
+    signal: Option<PendingSignal>,
+}
+
+impl fmt::Debug for Interpreters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Interpreters")
+            .field("table", &self.table)
+            .finish()
+    }
+}
+
+impl Default for Interpreters {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Interpreters {
+    /// A registry holding only the main interpreter (id 0, running).
+    pub fn new() -> Self {
+        let table = Table::new(MAIN.0);
+        // A fresh table always has id 0 free.
+        let _ = table.insert_with(|_| Interp::new(Whence::Runtime, true));
+        Self {
+            table,
+            current: None,
+            signal: None,
+        }
+    }
+
+    /// Answers [`get_current`](Self::get_current) with `hook` instead of the
+    /// thread-local default.
+    pub fn with_current_hook(mut self, hook: CurrentHook) -> Self {
+        self.current = Some(hook);
+        self
+    }
+
+    /// Calls `signal(owner)` after a release was queued for `owner`, so the
+    /// runtime can schedule [`run_pending`](Self::run_pending) there
+    /// (CPython: `_PyEval_SignalReceived`). It runs on the releasing thread.
+    pub fn with_pending_signal(mut self, signal: PendingSignal) -> Self {
+        self.signal = Some(signal);
+        self
+    }
+
+    /// The calling code's interpreter: the hook's answer, else the
+    /// thread-local one ([`enter`]).
+    pub fn get_current(&self) -> InterpId {
+        match &self.current {
+            Some(hook) => hook(),
+            None => thread_current(),
+        }
+    }
+
+    pub fn get_main(&self) -> InterpId {
+        MAIN
+    }
+
+    /// Creates an interpreter (`Whence::Stdlib`), not running.
+    pub fn create(&self) -> Result<InterpId, InterpError> {
+        self.create_with(Whence::Stdlib)
+    }
+
+    pub fn create_with(&self, whence: Whence) -> Result<InterpId, InterpError> {
+        self.table
+            .insert_with(|_| Interp::new(whence, false))
+            .map(|(id, _)| InterpId(id))
+            .map_err(|_| InterpError::IdsExhausted)
+    }
+
+    fn lookup(&self, id: InterpId) -> Result<Arc<Interp>, InterpError> {
+        self.table.get(id.0).ok_or(InterpError::NotFound(id))
+    }
+
+    /// Every interpreter with its whence, in creation order (main first).
+    pub fn list_all(&self) -> Vec<(InterpId, Whence)> {
+        self.table
+            .snapshot()
+            .into_iter()
+            .map(|(id, i)| (InterpId(id), i.whence))
+            .collect()
+    }
+
+    pub fn whence(&self, id: InterpId) -> Result<Whence, InterpError> {
+        Ok(self.lookup(id)?.whence)
+    }
+
+    pub fn is_running(&self, id: InterpId) -> Result<bool, InterpError> {
+        Ok(self.lookup(id)?.state.lock().running)
+    }
+
+    /// The runtime marks `id` running while code executes in its
+    /// `__main__` (`AlreadyRunning` if it is), and not running after.
+    pub fn set_running(&self, id: InterpId, running: bool) -> Result<(), InterpError> {
+        let interp = self.lookup(id)?;
+        let mut st = interp.state.lock();
+        if st.destroying {
+            return Err(InterpError::NotFound(id));
+        }
+        if running && st.running {
+            return Err(InterpError::AlreadyRunning(id));
+        }
+        st.running = running;
+        Ok(())
+    }
+
+    /// Destroys `id` as seen from the current interpreter; see
+    /// [`destroy_from`](Self::destroy_from).
+    pub fn destroy(
+        &self,
+        id: InterpId,
+        clear: &[&dyn ClearInterpreter],
+    ) -> Result<(), InterpError> {
+        self.destroy_from(self.get_current(), id, clear)
+    }
+
+    /// Destroys `id`, called from interpreter `current`: refuses `current`
+    /// itself and a running interpreter; releases its pending data and
+    /// applies the unbound policies in every registry of `clear`.
+    pub fn destroy_from(
+        &self,
+        current: InterpId,
+        id: InterpId,
+        clear: &[&dyn ClearInterpreter],
+    ) -> Result<(), InterpError> {
+        if id == current {
+            return Err(InterpError::Current(id));
+        }
+        let interp = self.lookup(id)?;
+        {
+            let mut st = interp.state.lock();
+            if st.destroying {
+                return Err(InterpError::NotFound(id));
+            }
+            if st.running {
+                return Err(InterpError::Running(id));
+            }
+            st.destroying = true;
+        }
+        self.table.remove(id.0);
+        interp.pending.close();
+        while let Ok(data) = interp.pending.try_pop() {
+            data.release();
+        }
+        for registry in clear {
+            registry.clear_interpreter(id);
+        }
+        Ok(())
+    }
+
+    /// Releases `data` in its owner: inline if `current` owns it or the
+    /// owner is gone, else queued on the owner's pending list. Exactly once.
+    pub fn release_data(&self, data: XiData, current: InterpId) {
+        let owner = InterpId(data.owner());
+        if owner == current {
+            data.release();
+            return;
+        }
+        let Ok(interp) = self.lookup(owner) else {
+            data.release();
+            return;
+        };
+        match interp.pending.try_push(data) {
+            Ok(()) => {
+                if let Some(signal) = &self.signal {
+                    signal(owner);
+                }
+            }
+            // Closed: the owner is being destroyed and has drained (or is
+            // draining) its list; it will not see this one.
+            Err(refused) => {
+                refused.into_inner().release();
+            }
+        }
+    }
+
+    /// Runs `id`'s pending releases (the runtime calls this in `id`).
+    /// Returns how many ran.
+    pub fn run_pending(&self, id: InterpId) -> Result<usize, InterpError> {
+        let interp = self.lookup(id)?;
+        let mut n = 0;
+        while let Ok(data) = interp.pending.try_pop() {
+            data.release();
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Number of releases waiting for `id`.
+    pub fn pending_count(&self, id: InterpId) -> Result<usize, InterpError> {
+        Ok(self.lookup(id)?.pending.len())
+    }
+
+    /// A release function for [`Queues::with_release`] that routes through
+    /// this registry, with the releasing interpreter from
+    /// [`get_current`](Self::get_current).
+    pub fn router(interps: &Arc<Self>) -> ReleaseFn<XiData> {
+        let interps = interps.clone();
+        Box::new(move |data, _owner| interps.release_data(data, interps.get_current()))
+    }
+
+    /// Number of live interpreters (main included).
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}
+
+impl Interp {
+    fn new(whence: Whence, running: bool) -> Self {
+        Self {
+            whence,
+            state: OrderedMutex::new(
+                Rank::ENTRY,
+                State {
+                    running,
+                    destroying: false,
+                },
+            ),
+            pending: List::new(),
+        }
+    }
+}
