@@ -4,7 +4,7 @@
 
 #[path = "channel_common.rs"]
 mod common;
-#[path = "queue_common.rs"]
+#[path = "queue_common/mod.rs"]
 mod qc;
 
 use std::sync::Arc;
