@@ -377,3 +377,30 @@ fn writer_matches_the_value_encoder() {
     assert_eq!(out, to_vec(&v).unwrap());
     assert_eq!(decode(&out), Ok(v));
 }
+
+#[test]
+fn deep_values_fit_a_small_stack() {
+    // The decoders do not recurse; the encoder and `Drop` recurse once per
+    // tuple level: at the hard limit that must fit a small thread stack
+    // (debug frames included).
+    std::thread::Builder::new()
+        .stack_size(1024 * 1024)
+        .spawn(|| {
+            let mut bytes = b"XI\x01".to_vec();
+            bytes.extend(
+                std::iter::repeat([tag::TUPLE, 1])
+                    .take(MAX_DEPTH - 1)
+                    .flatten(),
+            );
+            bytes.extend([tag::TUPLE, 0]);
+            let opts = DecodeOptions {
+                max_depth: MAX_DEPTH,
+                registry: None,
+            };
+            let v = decode_with(&bytes, &opts).unwrap();
+            assert_eq!(to_vec(&v).unwrap(), bytes);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
