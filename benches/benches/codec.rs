@@ -18,8 +18,11 @@ fn quick<'a>(
     name: String,
 ) -> BenchmarkGroup<'a, criterion::measurement::WallTime> {
     let mut g = c.benchmark_group(name);
+    // Tens of nanoseconds per operation on a shared machine: more, shorter
+    // samples than the threaded groups, so the median and min settle.
     g.warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_millis(1000));
+        .measurement_time(Duration::from_millis(1500))
+        .sample_size(30);
     g
 }
 

@@ -115,7 +115,7 @@ pub fn render(groups: &[Group], ctx: &Context) -> (String, String) {
     md.push_str(
         "\n**Ratio** = peer median time / our median time per operation \
          (= our throughput / the peer's): **> 1 means xikernel is faster**. \
-         Medians of 15 samples; *min* is the fastest sample, the least \
+         Medians of 15 samples (30 for the codec groups); *min* is the fastest sample, the least \
          disturbed by the other jobs on this shared 2-vCPU machine, and the \
          ratio of mins is given beside the ratio of medians. Targets are \
          judged on the medians.\n\n",

@@ -5,10 +5,10 @@
 use super::Headline;
 use std::fmt::Write as _;
 
-const LABEL_W: f64 = 330.0;
+const LABEL_W: f64 = 370.0;
 const PLOT_W: f64 = 520.0;
 const ROW_H: f64 = 22.0;
-const TOP: f64 = 40.0;
+const TOP: f64 = 56.0;
 /// The axis spans 1/SPAN .. SPAN (log scale); longer bars are clipped.
 const SPAN: f64 = 8.0;
 
@@ -37,6 +37,10 @@ pub fn chart(heads: &[Headline]) -> String {
         s,
         r#"<text x="{}" y="20" font-size="14" font-weight="bold">xikernel vs peers: peer time / our time (log scale, &gt; 1 = we are faster; | = target)</text>"#,
         10
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="10" y="38" fill="gray">dark green / red: target met / missed; light: no target (against the named peer)</text>"#
     );
     let bottom = TOP + ROW_H * heads.len() as f64;
     for tick in [1.0 / 8.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0] {

@@ -103,6 +103,20 @@ pub const TARGETS: &[Target] = &[
         min_ratio: None,
         label: "no target (cost of the CPython semantics and the lookup)",
     },
+    Target {
+        prefix: "codec_encode_",
+        ours: "xikernel",
+        peer: "postcard",
+        min_ratio: None,
+        label: "no target (postcard encodes the same dynamic values)",
+    },
+    Target {
+        prefix: "codec_decode_",
+        ours: "xikernel_owned",
+        peer: "postcard",
+        min_ratio: None,
+        label: "no target (postcard decodes the same dynamic values)",
+    },
 ];
 
 /// The target of group `name`, if the issue sets one.
