@@ -27,7 +27,10 @@ fn consume_until_closed(ring: &Ring<usize>) -> Vec<usize> {
 fn assert_fifo(seq: &[usize]) {
     for p in 0..4 {
         let mine: Vec<_> = seq.iter().filter(|&&v| v / 1000 == p).collect();
-        assert!(mine.windows(2).all(|w| w[0] < w[1]), "producer {p}: {seq:?}");
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "producer {p}: {seq:?}"
+        );
     }
 }
 
@@ -75,7 +78,9 @@ fn mpmc_exchange_then_close() {
             all.extend(got);
         }
         all.sort_unstable();
-        let want: Vec<_> = (0..2).flat_map(|p| (0..60).map(move |s| 1000 * p + s)).collect();
+        let want: Vec<_> = (0..2)
+            .flat_map(|p| (0..60).map(move |s| 1000 * p + s))
+            .collect();
         assert_eq!(all, want);
     });
 }
@@ -199,7 +204,18 @@ impl Drop for Counted {
 /// dropped exactly once (popped, overwritten, refused, or left in the ring).
 #[test]
 fn force_push_traffic_drops_each_once() {
-    shuttle_check(|| {
+    force_push_traffic(false);
+}
+
+/// The same with a closer racing the force-pushers: the close is never lost
+/// (ArrayQueue's plain tail store in `force_push` would erase the mark).
+#[test]
+fn force_push_traffic_with_close() {
+    force_push_traffic(true);
+}
+
+fn force_push_traffic(close: bool) {
+    shuttle_check(move || {
         let drops = Arc::new(AtomicUsize::new(0));
         let ring = Arc::new(Ring::new(2));
         let mut handles = Vec::new();
@@ -207,8 +223,23 @@ fn force_push_traffic_drops_each_once() {
             let (ring, drops) = (ring.clone(), drops.clone());
             handles.push(thread::spawn(move || {
                 for _ in 0..50 {
-                    drop(ring.force_push(Counted(drops.clone())).unwrap());
+                    match ring.force_push(Counted(drops.clone())) {
+                        Ok(old) => drop(old),
+                        Err(refused) => {
+                            assert!(close && refused.is_closed());
+                            drop(refused);
+                        }
+                    }
                 }
+            }));
+        }
+        if close {
+            let ring = ring.clone();
+            handles.push(thread::spawn(move || {
+                for _ in 0..10 {
+                    yield_now();
+                }
+                assert!(ring.close());
             }));
         }
         {
@@ -227,9 +258,13 @@ fn force_push_traffic_drops_each_once() {
                 }
             }));
         }
+        let check = close.then(|| ring.clone());
         drop(ring);
         for h in handles {
             h.join().unwrap();
+        }
+        if let Some(ring) = check {
+            assert!(ring.is_closed(), "close lost");
         }
         assert_eq!(drops.load(Ordering::SeqCst), 150);
     });
