@@ -11,22 +11,13 @@
 //! `len_snapshot_*` models pin the orderings that keep `len` consistent.
 //! Which model catches which weakened ordering: `docs/orderings.md`.
 
-use loom::sync::atomic::{AtomicUsize, Ordering};
+mod ring_common;
+
+use ring_common::{drain, Counted};
 use xikernel::ring::Ring;
-use xikernel::sync::{thread, Arc, UnsafeCell};
+use xikernel::sync::{thread, Arc, AtomicUsize, Ordering, UnsafeCell};
 use xikernel::{PopError, PushError};
 use xikernel_models::loom_model;
-
-/// Pops until `Empty`/`Closed` on a quiescent ring (after all joins).
-fn drain(ring: &Ring<usize>) -> (Vec<usize>, PopError) {
-    let mut out = Vec::new();
-    loop {
-        match ring.try_pop() {
-            Ok(v) => out.push(v),
-            Err(e) => return (out, e),
-        }
-    }
-}
 
 /// One producer, one consumer, single attempts, at capacity `cap`:
 /// FIFO, no loss or duplication, and `Full`/`Empty` only when true.
@@ -381,15 +372,6 @@ fn close_vs_force_push() {
     });
 }
 
-/// Counts drops of values it tags.
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 /// A non-empty ring is dropped by whichever thread lets go last, while
 /// values were pushed, force-pushed and popped concurrently: each value is
 /// dropped exactly once (loom also checks the drop's reads of the slots).
@@ -420,28 +402,51 @@ fn drop_nonempty_drops_each_once() {
 // last, its loads may return any store coherence and happens-before allow,
 // which is exactly what a weakened ordering widens.
 
+/// Fills a ring of `cap` with `0..prefill`, spawns each writer in order and
+/// then an observer, which asserts `ok(len)`.
+fn len_snapshot(
+    cap: usize,
+    prefill: usize,
+    writers: &'static [fn(&Ring<usize>)],
+    ok: fn(usize) -> bool,
+) {
+    loom_model(move || {
+        let ring = Arc::new(Ring::new(cap));
+        for v in 0..prefill {
+            ring.try_push(v).unwrap();
+        }
+        let mut threads: Vec<_> = writers
+            .iter()
+            .map(|&w| {
+                let ring = ring.clone();
+                thread::spawn(move || w(&ring))
+            })
+            .collect();
+        let observer = ring.clone();
+        threads.push(thread::spawn(move || {
+            let len = observer.len();
+            assert!(ok(len), "impossible len {len}");
+        }));
+        for t in threads {
+            t.join().unwrap();
+        }
+    });
+}
+
 /// Capacity 2 holding one item; a writer pops it then pushes another. The
 /// ring held 1, 0, 1 items: `len` must never report 2 (a snapshot pairing
 /// the new tail with the old head).
 #[test]
 fn len_snapshot_push() {
-    loom_model(|| {
-        let ring = Arc::new(Ring::new(2));
-        ring.try_push(0).unwrap();
-        let writer = {
-            let ring = ring.clone();
-            thread::spawn(move || {
-                assert_eq!(ring.try_pop(), Ok(0));
-                ring.try_push(1).unwrap();
-            })
-        };
-        let observer = {
-            let ring = ring.clone();
-            thread::spawn(move || assert!(ring.len() <= 1))
-        };
-        writer.join().unwrap();
-        observer.join().unwrap();
-    });
+    len_snapshot(
+        2,
+        1,
+        &[|r| {
+            assert_eq!(r.try_pop(), Ok(0));
+            r.try_push(1).unwrap();
+        }],
+        |len| len <= 1,
+    );
 }
 
 /// Capacity 3, empty; a writer pushes then pops. The ring held 0, 1, 0
@@ -449,22 +454,15 @@ fn len_snapshot_push() {
 /// older than the push it consumed).
 #[test]
 fn len_snapshot_pop() {
-    loom_model(|| {
-        let ring = Arc::new(Ring::new(3));
-        let writer = {
-            let ring = ring.clone();
-            thread::spawn(move || {
-                ring.try_push(1).unwrap();
-                assert_eq!(ring.try_pop(), Ok(1));
-            })
-        };
-        let observer = {
-            let ring = ring.clone();
-            thread::spawn(move || assert!(ring.len() <= 1))
-        };
-        writer.join().unwrap();
-        observer.join().unwrap();
-    });
+    len_snapshot(
+        3,
+        0,
+        &[|r| {
+            r.try_push(1).unwrap();
+            assert_eq!(r.try_pop(), Ok(1));
+        }],
+        |len| len <= 1,
+    );
 }
 
 /// Capacity 2 holding one item; a pusher fills it, then a force_push
@@ -473,29 +471,19 @@ fn len_snapshot_pop() {
 /// new head with a tail older than the one it overwrote at.
 #[test]
 fn len_snapshot_force_push() {
-    loom_model(|| {
-        let ring = Arc::new(Ring::new(2));
-        ring.try_push(0).unwrap();
-        let pusher = {
-            let ring = ring.clone();
-            thread::spawn(move || {
-                let _ = ring.try_push(1);
-            })
-        };
-        let forcer = {
-            let ring = ring.clone();
-            thread::spawn(move || {
-                let _ = ring.force_push(2);
-            })
-        };
-        let observer = {
-            let ring = ring.clone();
-            thread::spawn(move || assert!(!ring.is_empty()))
-        };
-        pusher.join().unwrap();
-        forcer.join().unwrap();
-        observer.join().unwrap();
-    });
+    len_snapshot(
+        2,
+        1,
+        &[
+            |r| {
+                let _ = r.try_push(1);
+            },
+            |r| {
+                let _ = r.force_push(2);
+            },
+        ],
+        |len| len >= 1,
+    );
 }
 
 /// A full ring of capacity 3 is force-pushed: it holds 3 items throughout
@@ -504,23 +492,10 @@ fn len_snapshot_force_push() {
 /// old head.
 #[test]
 fn len_snapshot_force_push_full() {
-    loom_model(|| {
-        let ring = Arc::new(Ring::new(3));
-        for v in 0..3 {
-            ring.try_push(v).unwrap();
-        }
-        let forcer = {
-            let ring = ring.clone();
-            thread::spawn(move || assert_eq!(ring.force_push(3), Ok(Some(0))))
-        };
-        let observer = {
-            let ring = ring.clone();
-            thread::spawn(move || {
-                let len = ring.len();
-                assert!(len == 2 || len == 3, "{len}");
-            })
-        };
-        forcer.join().unwrap();
-        observer.join().unwrap();
-    });
+    len_snapshot(
+        3,
+        3,
+        &[|r| assert_eq!(r.force_push(3), Ok(Some(0)))],
+        |len| len == 2 || len == 3,
+    );
 }

@@ -5,9 +5,11 @@
 //! shuttle makes every atomic SeqCst, so these find logic races, lost items,
 //! livelocks and deadlocks; the orderings are loom's job (`ring_loom`).
 
-use shuttle::sync::atomic::{AtomicUsize, Ordering};
+mod ring_common;
+
+use ring_common::{drain, Counted};
 use xikernel::ring::Ring;
-use xikernel::sync::{thread, yield_now, Arc};
+use xikernel::sync::{thread, yield_now, Arc, AtomicUsize, Ordering};
 use xikernel::{PopError, PushError};
 use xikernel_models::shuttle_check;
 
@@ -183,20 +185,9 @@ fn spsc_full_empty_exact() {
             }
         }
         let accepted = producer.join().unwrap();
-        while let Ok(v) = ring.try_pop() {
-            got.push(v);
-        }
+        got.extend(drain(&ring).0);
         assert_eq!(got, accepted);
     });
-}
-
-/// Counts drops of values it tags.
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
 }
 
 /// Two force-pushers, a plain pusher and a popper hammer a capacity-2 ring
