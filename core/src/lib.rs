@@ -46,6 +46,7 @@ pub use interp::InterpId;
 pub use interp::{ClearInterpreter, InterpError, Interpreters, Whence};
 pub use list::List;
 pub use queue::{QueueDefaults, QueueError, QueueHandle, QueueId, Queues};
+pub use ring::Ring;
 pub use table::{Table, TableError};
 #[cfg(feature = "std")]
 pub use wait::{Blocking, BlockingList, BlockingRing, Notifier, TryQueue};

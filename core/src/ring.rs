@@ -47,6 +47,14 @@
 //! [`Ring::try_new`] keeps at least [`MIN_LAP_BITS`] lap bits so that an ABA on
 //! a stale index needs a thread to sleep through `2^MIN_LAP_BITS` full laps.
 //!
+//! # Progress
+//!
+//! As in `ArrayQueue`, a push or pop that finds its slot claimed by another
+//! thread but not yet published (or freed) waits for it with [`Backoff`]
+//! (spin, then yield); nothing else ever waits, and nothing allocates. A
+//! `force_push` on a full ring is a pop of the oldest item fused with a
+//! push: between its head CAS and its tail RMW, `len` reads `cap - 1`.
+//!
 //! # Orderings, in one paragraph
 //!
 //! Slot ownership passes through the stamps: a push's `Acquire` stamp load

@@ -14,9 +14,9 @@ fn try_new_rejects_zero_and_overflow() {
     assert!(Ring::<u8>::try_new(0).is_none());
     assert!(Ring::<u8>::try_new(usize::MAX).is_none());
     assert!(Ring::<u8>::try_new(usize::MAX / 2).is_none());
-    assert!(Ring::<u64>::try_new(usize::MAX >> 12).is_none());
     if !cfg!(miri) {
         // Unallocatable: `None`, not an abort (Miri stops at such requests).
+        assert!(Ring::<u64>::try_new(usize::MAX >> 12).is_none());
         assert!(Ring::<()>::try_new(1 << 40).is_none());
     }
     assert_eq!(Ring::<u8>::try_new(3).unwrap().capacity(), 3);
