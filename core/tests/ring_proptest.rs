@@ -95,11 +95,22 @@ fn run(cap: usize, ops: &[Op]) {
     }
 }
 
+/// 256 cases natively; under Miri 4 cases and no failure file (Miri's
+/// isolation forbids `getcwd`).
+fn config() -> ProptestConfig {
+    if cfg!(miri) {
+        ProptestConfig {
+            cases: 4,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    } else {
+        ProptestConfig::with_cases(256)
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 256 },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config())]
 
     #[test]
     fn matches_vecdeque(cap in capacity(), ops in prop::collection::vec(op(), 0..300)) {
