@@ -95,6 +95,12 @@ fn run(cap: usize, ops: &[Op]) {
     }
 }
 
+/// Ops per `matches_vecdeque` case.
+const OPS: usize = if cfg!(miri) { 40 } else { 300 };
+
+/// Ops per `many_laps` case (Miri runs ~1000x slower).
+const LAPS_OPS: usize = if cfg!(miri) { 40 } else { 1000 };
+
 /// 256 cases natively; under Miri 4 cases and no failure file (Miri's
 /// isolation forbids `getcwd`).
 fn config() -> ProptestConfig {
@@ -113,7 +119,7 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn matches_vecdeque(cap in capacity(), ops in prop::collection::vec(op(), 0..300)) {
+    fn matches_vecdeque(cap in capacity(), ops in prop::collection::vec(op(), 0..OPS)) {
         run(cap, &ops);
     }
 
@@ -125,7 +131,7 @@ proptest! {
             prop_oneof![3 => any::<u32>().prop_map(Op::Push),
                         1 => any::<u32>().prop_map(Op::ForcePush),
                         3 => Just(Op::Pop)],
-            0..1000),
+            0..LAPS_OPS),
     ) {
         run(cap, &ops);
     }
