@@ -67,8 +67,11 @@ impl Gate {
     /// Maintainers exclude each other too.
     pub(super) fn exclusive(&self) -> Exclusive<'_> {
         loop {
-            // Acquire: a maintainer after another one sees its rewrite.
-            let s = self.state.fetch_or(MAINT, Ordering::Acquire);
+            // Relaxed: the Acquire load below reads this RMW's value or a
+            // later one, all in the release sequences of every earlier
+            // `Pass::drop` and `Exclusive::drop`, so it synchronizes with
+            // them (a maintainer after another one sees its rewrite).
+            let s = self.state.fetch_or(MAINT, Ordering::Relaxed);
             if s & MAINT == 0 {
                 break;
             }
