@@ -26,6 +26,10 @@ pub(super) struct Item<T> {
     pub(super) data: Option<T>,
 }
 
+// One per queue, inside its `Arc`: the padding of the list's cache-padded
+// indices costs bytes per queue, boxing it would cost a pointer chase per
+// operation.
+#[allow(clippy::large_enum_variant)]
 enum Backing<T> {
     Ring(Ring<Item<T>>),
     List {
