@@ -1,12 +1,12 @@
-//! Group 4: CPython-style channels by id, against a bound handle, a plain
-//! channel and (once it lands) the raw ring; and whether two threads on two
-//! different channels contend.
+//! Group 4: CPython-style channels and queues by id and through a bound
+//! handle, against a plain channel and the raw ring; and whether two threads
+//! on two different channels (queues) contend.
 //!
 //! Every operation of [`Channels`] looks the id up in the table (table lock,
 //! `Arc` clone) and then works under the channel's own lock; a *bound
 //! handle* is what a runtime gets when it keeps the `Arc` of the entry and
-//! skips the lookup. There is no public bound-handle API on `Channels` yet,
-//! so the handle rows use the same two-level [`Table`] with a
+//! skips the lookup. `Queues` has one ([`QueueHandle`]); `Channels` has
+//! none yet, so its handle row uses the same two-level [`Table`] with a
 //! `Mutex<VecDeque>` entry: the cost of the lookup is the difference.
 
 use crate::run::{timed, wall, Backoff};
@@ -16,6 +16,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 use xikernel::channel::{ChannelId, Channels, Received, UnboundOp};
 use xikernel::interp::InterpId;
+use xikernel::queue::{QueueDefaults, QueueHandle, QueueId, Queues};
+use xikernel::ring::Ring;
 use xikernel::table::Table;
 
 /// Send and non-blocking receive on one of a few lanes (a lane is a channel
@@ -139,6 +141,118 @@ impl<const SHARED: bool> Lanes for Crossbeam<SHARED> {
     #[inline]
     fn recv(&self, lane: usize) -> Option<u64> {
         self.lanes[lane].1.try_recv().ok()
+    }
+}
+
+/// Capacity of the bounded queues (CPython's `maxsize`).
+const QUEUE_MAXSIZE: i64 = 1024;
+const DEFAULTS: QueueDefaults = QueueDefaults {
+    fmt: 0,
+    unbound: UnboundOp::Remove,
+};
+
+/// `Queues` by id; `SHARED`: both lanes use one queue.
+#[derive(Debug)]
+pub struct QueueById<const SHARED: bool> {
+    queues: Queues<u64>,
+    ids: [QueueId; 2],
+}
+
+impl<const SHARED: bool> Default for QueueById<SHARED> {
+    fn default() -> Self {
+        let queues = Queues::new();
+        let make = || {
+            queues
+                .create(QUEUE_MAXSIZE, DEFAULTS)
+                .expect("fresh registry")
+        };
+        let a = make();
+        let b = if SHARED { a } else { make() };
+        Self {
+            queues,
+            ids: [a, b],
+        }
+    }
+}
+
+impl<const SHARED: bool> Lanes for QueueById<SHARED> {
+    const NAME: &'static str = if SHARED {
+        "xikernel_one_queue"
+    } else {
+        "xikernel_two_queues"
+    };
+    #[inline]
+    fn send(&self, lane: usize, v: u64) {
+        self.queues
+            .put(ME, self.ids[lane], v, UnboundOp::Remove)
+            .expect("room in the queue");
+    }
+    #[inline]
+    fn recv(&self, lane: usize) -> Option<u64> {
+        match self.queues.get(self.ids[lane]) {
+            Ok(Received::Item(v)) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Bound [`QueueHandle`]s of one queue (the registry stays alive with them).
+#[derive(Debug)]
+pub struct QueueBound {
+    _queues: Queues<u64>,
+    handle: QueueHandle<u64>,
+}
+
+impl Default for QueueBound {
+    fn default() -> Self {
+        let queues = Queues::new();
+        let id = queues
+            .create(QUEUE_MAXSIZE, DEFAULTS)
+            .expect("fresh registry");
+        let handle = queues.handle(id).expect("just created");
+        Self {
+            _queues: queues,
+            handle,
+        }
+    }
+}
+
+impl Lanes for QueueBound {
+    const NAME: &'static str = "xikernel_queue_handle";
+    #[inline]
+    fn send(&self, _: usize, v: u64) {
+        self.handle
+            .put(ME, v, UnboundOp::Remove)
+            .expect("room in the queue");
+    }
+    #[inline]
+    fn recv(&self, _: usize) -> Option<u64> {
+        match self.handle.get() {
+            Ok(Received::Item(v)) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// The raw ring the queues are built on (one ring for every lane).
+#[derive(Debug)]
+pub struct RawRing(Ring<u64>);
+
+impl Default for RawRing {
+    fn default() -> Self {
+        Self(Ring::new(QUEUE_MAXSIZE as usize))
+    }
+}
+
+impl Lanes for RawRing {
+    const NAME: &'static str = "xikernel_raw_ring";
+    #[inline]
+    fn send(&self, _: usize, v: u64) {
+        self.0.try_push(v).expect("room in the ring");
+    }
+    #[inline]
+    fn recv(&self, _: usize) -> Option<u64> {
+        self.0.try_pop().ok()
     }
 }
 

@@ -117,6 +117,20 @@ pub const TARGETS: &[Target] = &[
         min_ratio: None,
         label: "no target (postcard decodes the same dynamic values)",
     },
+    Target {
+        prefix: "queues_pair",
+        ours: "xikernel_queue_by_id",
+        peer: "crossbeam_channel",
+        min_ratio: None,
+        label: "no target (cost of the CPython semantics and the lookup)",
+    },
+    Target {
+        prefix: "queues_contention",
+        ours: "xikernel_two_queues",
+        peer: "xikernel_one_queue",
+        min_ratio: Some(1.6),
+        label: "the channel target applied to queues: two queues >= 1.6x one",
+    },
 ];
 
 /// The target of group `name`, if the issue sets one.
@@ -141,6 +155,8 @@ pub fn rank(name: &str) -> usize {
         "blocking",
         "channels_pair",
         "channels_contention",
+        "queues_pair",
+        "queues_contention",
     ];
     const VALUES: &[&str] = &[
         "small_int",
