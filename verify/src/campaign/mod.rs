@@ -212,6 +212,8 @@ pub fn run(opts: Options) -> i32 {
     );
     let started = Instant::now();
     let n = tasks.len();
+    // An empty INCOMPLETE report right away: fixes the commit it describes.
+    let _ = report::write(&ctx, &[], started.elapsed(), n);
     let mut rows = Vec::with_capacity(n);
     for (i, task) in tasks.into_iter().enumerate() {
         eprintln!(
@@ -247,9 +249,13 @@ pub fn run(opts: Options) -> i32 {
             eprintln!("{}", indent(&row.detail));
         }
         rows.push(row);
+        if i + 1 < n {
+            // Best effort: the final write below reports errors.
+            let _ = report::write(&ctx, &rows, started.elapsed(), n - i - 1);
+        }
     }
     let failed = rows.iter().filter(|r| r.outcome == Outcome::Fail).count();
-    match report::write(&ctx, &rows, started.elapsed()) {
+    match report::write(&ctx, &rows, started.elapsed(), 0) {
         Ok(paths) => {
             for p in paths {
                 eprintln!("report: {}", p.display());

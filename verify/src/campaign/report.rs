@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::{exec, Ctx, Outcome, Row};
@@ -49,7 +50,14 @@ struct Meta {
     cores: usize,
 }
 
-fn meta(ctx: &Ctx) -> Meta {
+/// Taken once, at the first write (before the campaign writes any report
+/// file into the tree, which would make it look dirty).
+fn meta(ctx: &Ctx) -> &'static Meta {
+    static META: OnceLock<Meta> = OnceLock::new();
+    META.get_or_init(|| take_meta(ctx))
+}
+
+fn take_meta(ctx: &Ctx) -> Meta {
     let head =
         exec::output("git rev-parse --short HEAD", &ctx.root).unwrap_or_else(|| "unknown".into());
     let dirty = exec::output("git status --porcelain", &ctx.root).is_some_and(|s| !s.is_empty());
@@ -64,7 +72,7 @@ fn meta(ctx: &Ctx) -> Meta {
     }
 }
 
-fn markdown(ctx: &Ctx, rows: &[Row], total: Duration, m: &Meta) -> String {
+fn markdown(ctx: &Ctx, rows: &[Row], total: Duration, m: &Meta, pending: usize) -> String {
     let (pass, fail, skip) = count(rows);
     let o = &ctx.opts;
     let mut s = String::new();
@@ -86,10 +94,14 @@ fn markdown(ctx: &Ctx, rows: &[Row], total: Duration, m: &Meta) -> String {
         "- commit: `{}`; {}; {} cores",
         m.commit, m.rustc, m.cores
     );
+    let verdict = match (fail, pending) {
+        (0, 0) => "PASSED".to_string(),
+        (_, 0) => "FAILED".to_string(),
+        (_, p) => format!("INCOMPLETE ({p} rows not run yet)"),
+    };
     let _ = writeln!(
         s,
-        "- **{}**: {} rows, {pass} passed, {fail} failed, {skip} skipped, {:.0} s\n",
-        if fail == 0 { "PASSED" } else { "FAILED" },
+        "- **{verdict}**: {} rows, {pass} passed, {fail} failed, {skip} skipped, {:.0} s\n",
         rows.len(),
         total.as_secs_f64()
     );
@@ -154,7 +166,7 @@ fn json_str(s: &str) -> String {
     out
 }
 
-fn json(ctx: &Ctx, rows: &[Row], total: Duration, m: &Meta) -> String {
+fn json(ctx: &Ctx, rows: &[Row], total: Duration, m: &Meta, pending: usize) -> String {
     let (pass, fail, skip) = count(rows);
     let mut s = String::from("{\n");
     let _ = writeln!(s, "  \"level\": {},", json_str(ctx.opts.level.name()));
@@ -166,7 +178,8 @@ fn json(ctx: &Ctx, rows: &[Row], total: Duration, m: &Meta) -> String {
         s,
         "  \"passed\": {pass}, \"failed\": {fail}, \"skipped\": {skip},"
     );
-    let _ = writeln!(s, "  \"ok\": {},", fail == 0);
+    let _ = writeln!(s, "  \"pending\": {pending},");
+    let _ = writeln!(s, "  \"ok\": {},", fail == 0 && pending == 0);
     s.push_str("  \"rows\": [\n");
     for (i, r) in rows.iter().enumerate() {
         let (result, reason) = match &r.outcome {
@@ -196,15 +209,22 @@ fn json(ctx: &Ctx, rows: &[Row], total: Duration, m: &Meta) -> String {
     s
 }
 
-/// Writes the reports; returns the paths written.
-pub fn write(ctx: &Ctx, rows: &[Row], total: Duration) -> std::io::Result<Vec<PathBuf>> {
+/// Writes the reports (after every row, so an interrupted campaign leaves
+/// an INCOMPLETE report; `pending` rows are still to run); returns the
+/// paths written.
+pub fn write(
+    ctx: &Ctx,
+    rows: &[Row],
+    total: Duration,
+    pending: usize,
+) -> std::io::Result<Vec<PathBuf>> {
     let m = meta(ctx);
-    let md = markdown(ctx, rows, total, &m);
+    let md = markdown(ctx, rows, total, m, pending);
     let md_path = ctx.out.join("report.md");
     let json_path = ctx.out.join("report.json");
     std::fs::create_dir_all(&ctx.out)?;
     std::fs::write(&md_path, &md)?;
-    std::fs::write(&json_path, json(ctx, rows, total, &m))?;
+    std::fs::write(&json_path, json(ctx, rows, total, m, pending))?;
     let mut written = vec![md_path, json_path];
     for p in &ctx.opts.out {
         let p = if p.is_absolute() {
