@@ -47,9 +47,18 @@ impl Run {
         out.join("\n")
     }
 
-    /// `test result:` summary lines (how many tests ran).
+    /// What ran: the `test result:` totals of cargo test, or libFuzzer's
+    /// `Done N runs in S second(s)`.
     pub fn test_summary(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        if !text.lines().any(|l| l.starts_with("test result:")) {
+            return text
+                .lines()
+                .rev()
+                .find(|l| l.starts_with("Done ") && l.contains(" runs in "))
+                .unwrap_or_default()
+                .to_string();
+        }
         let (mut passed, mut failed) = (0usize, 0usize);
         for l in text.lines().filter(|l| l.starts_with("test result:")) {
             let num = |word: &str| {

@@ -205,7 +205,12 @@ pub fn fuzz(ctx: &Ctx) -> Vec<Task> {
         let area = t.split('_').next().unwrap_or("fuzz").to_string();
         // Replay first (regressions in the corpus), then explore.
         let replay = format!("mkdir -p fuzz/corpus/{t} && cargo fuzz run --sanitizer none {t} fuzz/corpus/{t} -- -runs=0");
-        let explore = format!("cargo fuzz run --sanitizer none {t} -- -max_total_time={secs}");
+        // New inputs go to the first corpus directory: keep them out of the
+        // tree (fuzz/corpus/<t> is read as seeds only).
+        let explore = format!(
+            "mkdir -p target/verify/fuzz-corpus/{t} && cargo fuzz run --sanitizer none {t} \
+             target/verify/fuzz-corpus/{t} fuzz/corpus/{t} -- -max_total_time={secs}"
+        );
         let t2 = t.clone();
         tasks.push(Task {
             kind: "fuzz",
