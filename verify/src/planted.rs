@@ -102,6 +102,12 @@ impl QueueUnderTest for BuggyQueue {
                     return QRet::PushClosed;
                 }
                 q.0.push_back(v);
+                if self.bug == Bug::SpuriousEmpty {
+                    // Hold the lock a little longer: the contention the bug
+                    // needs then shows up within a few rounds even on a
+                    // loaded machine.
+                    std::thread::yield_now();
+                }
                 QRet::Pushed
             }
             QOp::Pop => self.pop(),

@@ -216,7 +216,8 @@ fn correct_concurrent_queue_passes() {
 }
 
 /// Runs the planted bug until the checker catches it; the bugs need real
-/// contention, so give it a generous number of rounds (it takes a few).
+/// contention, so give it a generous number of rounds (it takes a few; the
+/// loop stops at the first catch).
 fn must_catch(name: &str, make: impl Fn() -> Box<dyn xikernel_verify::stress::QueueUnderTest>) {
     let cfg = RoundConfig {
         close: false,
@@ -228,7 +229,7 @@ fn must_catch(name: &str, make: impl Fn() -> Box<dyn xikernel_verify::stress::Qu
             self.0.apply(op)
         }
     }
-    let r = stress(|| B(make()), RefList::<u64>::new, cfg, 100, 42);
+    let r = stress(|| B(make()), RefList::<u64>::new, cfg, 1000, 42);
     match r.failure {
         Some((seed, Verdict::NotLinearizable(cx))) => {
             eprintln!("{name}: caught in round {} (seed {seed}):\n{cx}", r.rounds);

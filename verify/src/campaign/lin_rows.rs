@@ -142,7 +142,7 @@ pub fn tasks(ctx: &Ctx) -> Vec<Task> {
             || LockedRing::new(2),
             || RefRing::<u64>::new(2),
         ),
-        must_catch("racy-peek", "duplicates and loses items", 100, || {
+        must_catch("racy-peek", "duplicates and loses items", 1000, || {
             BuggyQueue::new(Bug::RacyPeek)
         }),
         must_catch(
