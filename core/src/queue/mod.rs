@@ -14,7 +14,7 @@
 //! vanishes and `get_count` drops immediately; ERROR / REPLACE items stay in
 //! place, still counted, and come out as [`Received::Unbound`]). A lock-free
 //! ring cannot unlink an item in its middle, so the destroy path closes the
-//! queue's [gate](gate), drains the store, filters it and refills it in
+//! queue's *gate* (`gate.rs`), drains the store, filters it and refills it in
 //! order. The alternatives we rejected:
 //!
 //! - *lazy per-item marks* (a get skips a dead REMOVE item): `get_count`
@@ -395,6 +395,12 @@ impl<T> Queues<T> {
     /// data (released); REMOVE items vanish, ERROR / REPLACE items stay.
     pub fn clear_interpreter(&self, interp: InterpId) {
         for (_, q) in self.table.snapshot() {
+            // Nothing to rebuild in an empty queue: the destroyed
+            // interpreter's threads have stopped, so none of its puts can
+            // still be arriving, and every earlier one is visible here.
+            if q.store.len() == 0 {
+                continue;
+            }
             let mut released = Vec::new();
             let removed = q
                 .store
