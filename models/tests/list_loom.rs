@@ -56,18 +56,36 @@ fn pop_attempts(list: &List<usize>, attempts: usize) -> Vec<usize> {
     got
 }
 
+/// Runs `f` on a clone of the list in a new loom thread.
+fn spawn_on<T, R>(
+    list: &Arc<List<T>>,
+    f: impl FnOnce(&List<T>) -> R + Send + 'static,
+) -> thread::JoinHandle<R>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+{
+    let list = list.clone();
+    thread::spawn(move || f(&list))
+}
+
+/// Drains what is left and checks exactly-once delivery of `tag(0, 0..n)`
+/// over all threads (each thread checked its own order, if it matters).
+fn finish_unordered(list: &List<usize>, mut got: Vec<usize>, n: usize) {
+    got.extend(drain(list).0);
+    got.sort_unstable();
+    assert_exactly_once_fifo(&got, 1, n);
+}
+
 #[test]
 fn spsc_fifo_across_blocks() {
     loom_model(|| {
         let list = Arc::new(List::new());
-        let producer = {
-            let list = list.clone();
-            thread::spawn(move || {
-                for s in 0..3 {
-                    list.try_push(tag(0, s)).unwrap();
-                }
-            })
-        };
+        let producer = spawn_on(&list, |l| {
+            for s in 0..3 {
+                l.try_push(tag(0, s)).unwrap();
+            }
+        });
         let mut got = pop_attempts(&list, 3);
         producer.join().unwrap();
         let (rest, end) = drain(&list);
@@ -83,10 +101,9 @@ fn two_producers_one_consumer() {
         let list = Arc::new(List::new());
         let producers: Vec<_> = (0..2)
             .map(|p| {
-                let list = list.clone();
-                thread::spawn(move || {
-                    list.try_push(tag(p, 0)).unwrap();
-                    list.try_push(tag(p, 1)).unwrap();
+                spawn_on(&list, move |l| {
+                    l.try_push(tag(p, 0)).unwrap();
+                    l.try_push(tag(p, 1)).unwrap();
                 })
             })
             .collect();
@@ -107,20 +124,15 @@ fn one_producer_two_consumers() {
         let list = Arc::new(List::new());
         list.try_push(tag(0, 0)).unwrap();
         let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let list = list.clone();
-                thread::spawn(move || pop_attempts(&list, 1))
-            })
+            .map(|_| spawn_on(&list, |l| pop_attempts(l, 1)))
             .collect();
         list.try_push(tag(0, 1)).unwrap();
         list.try_push(tag(0, 2)).unwrap();
-        let mut got = Vec::new();
-        for c in consumers {
-            got.extend(c.join().unwrap());
-        }
-        got.extend(drain(&list).0);
-        got.sort_unstable();
-        assert_exactly_once_fifo(&got, 1, 3);
+        let got = consumers
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect();
+        finish_unordered(&list, got, 3);
     });
 }
 
@@ -130,26 +142,17 @@ fn consumer_order_follows_the_producer() {
     // second consumer takes some of them.
     loom_model(|| {
         let list = Arc::new(List::new());
-        let producer = {
-            let list = list.clone();
-            thread::spawn(move || {
-                for s in 0..3 {
-                    list.try_push(tag(0, s)).unwrap();
-                }
-            })
-        };
-        let other = {
-            let list = list.clone();
-            thread::spawn(move || pop_attempts(&list, 1))
-        };
-        let mine = pop_attempts(&list, 2);
-        assert!(mine.windows(2).all(|w| w[0] < w[1]), "{mine:?}");
+        let producer = spawn_on(&list, |l| {
+            for s in 0..3 {
+                l.try_push(tag(0, s)).unwrap();
+            }
+        });
+        let other = spawn_on(&list, |l| pop_attempts(l, 1));
+        let mut got = pop_attempts(&list, 2);
+        assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
         producer.join().unwrap();
-        let mut got = mine;
         got.extend(other.join().unwrap());
-        got.extend(drain(&list).0);
-        got.sort_unstable();
-        assert_exactly_once_fifo(&got, 1, 3);
+        finish_unordered(&list, got, 3);
     });
 }
 
@@ -196,15 +199,10 @@ fn block_freed_while_slots_are_read() {
             list.try_push(tag(0, s)).unwrap();
         }
         let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let list = list.clone();
-                thread::spawn(move || list.try_pop().unwrap())
-            })
+            .map(|_| spawn_on(&list, |l| l.try_pop().unwrap()))
             .collect();
-        let mut got: Vec<usize> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
-        got.extend(drain(&list).0);
-        got.sort_unstable();
-        assert_exactly_once_fifo(&got, 1, 3);
+        let got = consumers.into_iter().map(|c| c.join().unwrap()).collect();
+        finish_unordered(&list, got, 3);
     });
 }
 
@@ -268,14 +266,8 @@ fn close_while_the_next_block_is_installed() {
     loom_model(|| {
         let list = Arc::new(List::new());
         list.try_push(tag(0, 0)).unwrap();
-        let producer = {
-            let list = list.clone();
-            thread::spawn(move || list.try_push(tag(0, 1)).is_ok())
-        };
-        let closer = {
-            let list = list.clone();
-            thread::spawn(move || list.close())
-        };
+        let producer = spawn_on(&list, |l| l.try_push(tag(0, 1)).is_ok());
+        let closer = spawn_on(&list, |l| l.close());
         let first = list.try_pop();
         assert_eq!(first, Ok(tag(0, 0)));
         let accepted = producer.join().unwrap();
@@ -304,13 +296,10 @@ fn drop_of_a_non_empty_list_drops_each_value_once() {
         for _ in 0..4 {
             assert!(list.try_push(Counted(drops.clone())).is_ok());
         }
-        let consumer = {
-            let list = list.clone();
-            thread::spawn(move || {
-                drop(list.try_pop().ok());
-                drop(list.try_pop().ok());
-            })
-        };
+        let consumer = spawn_on(&list, |l| {
+            drop(l.try_pop().ok());
+            drop(l.try_pop().ok());
+        });
         drop(list.try_pop().ok());
         drop(list);
         consumer.join().unwrap();
