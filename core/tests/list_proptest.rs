@@ -18,6 +18,9 @@ enum Op {
     Close,
 }
 
+/// Miri is ~1000x slower: fewer, shorter cases there.
+const MAX_OPS: usize = if cfg!(miri) { 30 } else { 200 };
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         10 => any::<u32>().prop_map(Op::Push),
@@ -61,7 +64,7 @@ fn check(list: &List<u32>, model: &Model) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 8 } else { 256 },
+        cases: if cfg!(miri) { 4 } else { 256 },
         // Miri's isolation forbids the persistence file's `getcwd`.
         failure_persistence: if cfg!(miri) {
             None
@@ -72,7 +75,7 @@ proptest! {
     })]
 
     #[test]
-    fn matches_vecdeque(ops in proptest::collection::vec(op(), 0..200)) {
+    fn matches_vecdeque(ops in proptest::collection::vec(op(), 0..MAX_OPS)) {
         let list = List::new();
         let mut model = Model::default();
         let mut counter = 0u32;

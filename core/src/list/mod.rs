@@ -226,12 +226,16 @@ impl<T> List<T> {
                         // We reserved the lap's last slot: install the next
                         // block and skip the lap's extra position.
                         let next = Box::into_raw(next_block.take().unwrap_or_else(Block::alloc));
-                        // Release: the block's initialisation, for pushers'
-                        // Acquire loads of `tail.block`.
-                        self.tail.block.store(next, Ordering::Release);
-                        // Release: orders the `tail.block` store before the
-                        // new index (see the Acquire loads above). `fetch_add`,
-                        // not a store, so a concurrent close is kept.
+                        // Relaxed: producers use the new block only after an
+                        // Acquire load of `tail.index` sees the `fetch_add`
+                        // below (until then they see our lap-end index and
+                        // wait, or fail their CAS), which orders this store
+                        // and the block's initialisation before them.
+                        self.tail.block.store(next, Ordering::Relaxed);
+                        // Release: orders the block's initialisation and the
+                        // `tail.block` store before the new index (see
+                        // `load_tail`). `fetch_add`, not a store, so that a
+                        // concurrent close is kept.
                         self.tail.index.fetch_add(STEP, Ordering::Release);
                         // SAFETY: we reserved a slot of `block`, so it cannot
                         // be freed before that slot is read, which needs
