@@ -334,10 +334,14 @@ impl<T> List<T> {
                             if Block::has_next(next) {
                                 next_index |= HAS_NEXT;
                             }
-                            // Release (both): a consumer that Acquires the new
-                            // index sees the new block pointer and, through
-                            // our `wait_next` Acquire, its initialisation.
-                            self.head.block.store(next, Ordering::Release);
+                            // Relaxed: consumers use the new block only after
+                            // an Acquire load of `head.index` sees the store
+                            // below (until then they see the lap-end index and
+                            // wait, or fail their CAS).
+                            self.head.block.store(next, Ordering::Relaxed);
+                            // Release: orders the `head.block` store and, via
+                            // our `wait_next` Acquire, the block's
+                            // initialisation before the new index.
                             self.head.index.store(next_index, Ordering::Release);
                         }
 
