@@ -420,8 +420,10 @@ impl<T> List<T> {
 
     #[inline]
     fn tail_block(&self) -> *mut Block<T> {
-        // Acquire: the block was initialised by the thread that installed
-        // it (Release store or CAS); list_loom fails if weakened.
+        // Acquire: pairs with the first-block CAS (Release), the one block
+        // whose pointer is published before any index moves; later blocks
+        // are covered by the Acquire index load (list_loom fails if this is
+        // weakened: `list/tail-block-acquire`).
         self.tail.block.load(Ordering::Acquire)
     }
 
