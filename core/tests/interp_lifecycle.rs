@@ -171,3 +171,25 @@ fn queue_router_releases_each_datum_once() {
     queues.destroy(qid).unwrap();
     assert_eq!(log.lock().unwrap().len(), 2, "nothing released twice");
 }
+
+#[test]
+fn routed_channel_items_release_in_their_owner() {
+    use xikernel::channel::End;
+    use xikernel::interp::Routed;
+    let it = Arc::new(Interpreters::new());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sub = it.create().unwrap();
+    let chans: Channels<Routed> = Channels::new();
+    let cid = chans.create(Replace).unwrap();
+    chans
+        .send(sub, cid, Routed::new(datum(sub, &log), &it), Replace)
+        .unwrap();
+    // Main force-closes: the stranded datum is queued for sub, not
+    // released in main.
+    chans.close(cid, End::Both, true).unwrap();
+    assert!(log.lock().unwrap().is_empty());
+    assert_eq!(it.pending_count(sub), Ok(1));
+    let _in_sub = enter(sub);
+    assert_eq!(it.run_pending(sub), Ok(1));
+    assert_eq!(*log.lock().unwrap(), [(sub.0, sub)]);
+}

@@ -25,14 +25,19 @@
 //! that races the owner's destroy either lands before the close (and the
 //! destroy drains it) or is refused (and the caller releases it): the
 //! list's close is one atomic step, so no datum is dropped twice or never.
+//!
+//! Containers that drop what they discard (channels) hold [`Routed`] items,
+//! whose drop is such a routed release.
 
 mod current;
+mod routed;
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
 pub use self::current::{enter, thread_current, Entered};
+pub use self::routed::Routed;
 use crate::channel::Channels;
 use crate::list::List;
 use crate::lockorder::{OrderedMutex, Rank};
