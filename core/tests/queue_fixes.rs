@@ -178,3 +178,22 @@ fn handle_skips_lookup_and_sees_destroy() {
     assert_eq!(h.get().map(|_| ()), Err(NotFound(qid)));
     assert_eq!(h.put(MAIN, 6, Replace), Err(NotFound(qid)));
 }
+
+#[test]
+fn finalisation_releases_through_the_release_fn() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let q: Queues<u32> = Queues::new().with_release(Box::new(move |d, owner| {
+        s2.lock().unwrap().push((d, owner))
+    }));
+    let qid = q.create(2, DEFAULTS).unwrap();
+    q.put(SUB, qid, 1, Replace).unwrap();
+    let h = q.handle(qid).unwrap();
+    drop(q);
+    assert_eq!(*seen.lock().unwrap(), [(1, SUB)]);
+    assert_eq!(
+        h.get().map(|_| ()),
+        Err(NotFound(qid)),
+        "handles see it destroyed"
+    );
+}

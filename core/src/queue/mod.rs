@@ -436,6 +436,16 @@ impl<T> Queues<T> {
     }
 }
 
+impl<T> Drop for Queues<T> {
+    /// Runtime finalisation: every queue still registered is destroyed, so
+    /// its items go through the release function (routed), not a bare drop.
+    fn drop(&mut self) {
+        for (_, q) in self.table.drain() {
+            self.kill(&q);
+        }
+    }
+}
+
 /// A counted reference to one queue: put/get without any lookup or lock.
 pub struct QueueHandle<T> {
     queue: Arc<Queue<T>>,
