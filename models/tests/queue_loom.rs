@@ -244,3 +244,28 @@ fn routed_release_races_owner_destroy() {
         assert_eq!(runs.load(SeqCst), 1);
     });
 }
+
+/// Marking an interpreter running races its destroy: exactly one wins, so
+/// a destroyed interpreter is never running and a running one is never
+/// destroyed.
+#[test]
+fn set_running_races_destroy() {
+    use xikernel::interp::InterpError;
+    loom_model(|| {
+        let interps = Arc::new(Interpreters::new());
+        let sub = interps.create().unwrap();
+        let runner = {
+            let i = interps.clone();
+            thread::spawn(move || i.set_running(sub, true))
+        };
+        let destroyed = interps.destroy_from(MAIN, sub, &[]);
+        let ran = runner.join().unwrap();
+        match (destroyed, ran) {
+            (Ok(()), Err(InterpError::NotFound(_))) => {}
+            (Err(InterpError::Running(_)), Ok(())) => {
+                assert_eq!(interps.is_running(sub), Ok(true))
+            }
+            other => panic!("both or neither won: {other:?}"),
+        }
+    });
+}
