@@ -148,13 +148,13 @@ pub fn tasks(ctx: &Ctx) -> Vec<Task> {
         must_catch(
             "spurious-empty",
             "Empty while items are queued",
-            100,
+            1000,
             || BuggyQueue::new(Bug::SpuriousEmpty),
         ),
         must_catch(
             "sharded",
             "reorders across producers",
-            100,
+            1000,
             ShardedQueue::new,
         ),
     ];
