@@ -33,6 +33,26 @@ where
     builder.check(f);
 }
 
+/// Like [`loom_model`], but never explores more than `cap` preemptions,
+/// whatever `LOOM_MAX_PREEMPTIONS` asks for.
+///
+/// For models where two threads spin (yielding) on a third thread's progress:
+/// loom 0.7 may then let the spinners yield to each other until it gives up
+/// with "exceeded maximum number of branches" (tokio-rs/loom#398), which
+/// happens at bound 3 for the list models that use this. The cap keeps the
+/// deeper campaign meaningful for every other model; the capped ones state
+/// their cap next to the call.
+#[cfg(feature = "loom")]
+pub fn loom_model_capped<F>(cap: usize, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let mut builder = loom::model::Builder::new();
+    let bound = builder.preemption_bound.unwrap_or(DEFAULT_LOOM_PREEMPTIONS);
+    builder.preemption_bound = Some(bound.min(cap));
+    builder.check(f);
+}
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
