@@ -264,6 +264,7 @@ impl<T> Ring<T> {
                         // Release store we acquired) and our successful CAS
                         // makes us the only claimant of `tail`; no pop reads
                         // the slot until we store `tail + 1` below.
+                        // SAFETY: (2) above.
                         slot.value
                             .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
                         // Release: publishes the value to the pop that
@@ -337,6 +338,7 @@ impl<T> Ring<T> {
         // initialised and visible), our head CAS removed it from every pop's
         // reach, and no push can claim the slot until we store its stamp. The
         // old item moves out and `value` moves in: each is owned exactly once.
+        // SAFETY: (3) above.
         let old = slot
             .value
             .with_mut(|p| unsafe { core::ptr::replace(p, MaybeUninit::new(value)).assume_init() });
@@ -358,6 +360,7 @@ impl<T> Ring<T> {
             // is initialised and visible (loom: `spsc_*` fails on a race).
             let seq = slot.stamp.load(Ordering::Acquire);
             if seq == head + 1 {
+                // SAFETY: (4) above.
                 let new_head = self.next(head);
                 // Release only keeps `len` snapshots consistent (loom:
                 // `len_snapshot_pop`).

@@ -37,6 +37,7 @@ pub struct XiData {
 // `false` (see `release`), so no two threads ever touch it concurrently;
 // the hook moves to that thread, which `ReleaseHook: Send` permits. All
 // other fields are read-only or atomic.
+// SAFETY: (summary) exactly one thread ever touches `hook` after `new`.
 unsafe impl Sync for XiData {}
 
 impl XiData {
