@@ -360,7 +360,6 @@ impl<T> Ring<T> {
             // is initialised and visible (loom: `spsc_*` fails on a race).
             let seq = slot.stamp.load(Ordering::Acquire);
             if seq == head + 1 {
-                // SAFETY: (4) above.
                 let new_head = self.next(head);
                 // Release only keeps `len` snapshots consistent (loom:
                 // `len_snapshot_pop`).
@@ -377,6 +376,7 @@ impl<T> Ring<T> {
                         // `head` (a `force_push` would have to win the same
                         // CAS), and no push touches the slot until we store
                         // the next lap's stamp below.
+                        // SAFETY: (4) above.
                         let value = slot.value.with(|p| unsafe { p.read().assume_init() });
                         // Release: our read happens before the next lap's
                         // push writes (loom: `spsc_*` fails on a race).
