@@ -1,0 +1,416 @@
+//! The module's functions: CPython 3.13's `_interpqueues` API, plus the
+//! blocking `get_wait` / `put_wait`.
+
+use core::ffi::CStr;
+use core::time::Duration;
+
+use pyo3_ffi as ffi;
+use pyo3_ffi::PyObject;
+use xikernel::channel::Received;
+use xikernel::{QueueDefaults, QueueError, QueueId, UnboundOp};
+use xikernel_py::convert;
+use xikernel_py::ffi::{self as pf, Owned, PyErrSet, PyResult};
+use xikernel_py::{interp, module};
+
+use crate::queueobj;
+use crate::state::{self, check, queues, Item};
+
+macro_rules! entry {
+    ($name:ident, $body:ident) => {
+        unsafe extern "C" fn $name(
+            m: *mut PyObject,
+            args: *mut PyObject,
+            kwargs: *mut PyObject,
+        ) -> *mut PyObject {
+            // SAFETY: CPython calls module functions with the GIL held, our
+            // module as `m`, an args tuple and a kwargs dict or NULL.
+            unsafe {
+                xikernel_py::crossinterp::drain_deferred();
+                pf::ret($body(m, args, kwargs))
+            }
+        }
+    };
+}
+
+pub const METHODS: [ffi::PyMethodDef; 17] = [
+    module::method(c"create", create, c"create(maxsize, fmt, unboundop) -> qid\n\nCreate a new cross-interpreter queue and return its unique generated ID.\nIt is a new reference as though bind() had been called on the queue.\n\nThe caller is responsible for calling destroy() for the new queue\nbefore the runtime is finalized."),
+    module::method(c"destroy", destroy, c"destroy(qid)\n\nClear and destroy the queue.  Afterward attempts to use the queue\nwill behave as though it never existed."),
+    module::method_noargs(c"list_all", list_all, c"list_all() -> [(qid, fmt)]\n\nReturn the list of IDs for all queues.\nEach corresponding default format is also included."),
+    module::method(c"put", put, c"put(qid, obj, fmt)\n\nAdd the object's data to the queue."),
+    module::method(c"get", get, c"get(qid) -> (obj, fmt)\n\nReturn a new object from the data at the front of the queue.\nThe object's format is also returned.\n\nIf there is nothing to receive then raise QueueEmpty."),
+    module::method(c"bind", bind, c"bind(qid)\n\nTake a reference to the identified queue.\nThe queue is not destroyed until there are no references left."),
+    module::method(c"release", release, c"release(qid)\n\nRelease a reference to the queue.\nThe queue is destroyed once there are no references left."),
+    module::method(c"get_maxsize", get_maxsize, c"get_maxsize(qid)\n\nReturn the maximum number of items in the queue."),
+    module::method(c"get_queue_defaults", get_queue_defaults, c"get_queue_defaults(qid)\n\nReturn the queue's default values, set when it was created."),
+    module::method(c"is_full", is_full, c"is_full(qid)\n\nReturn true if the queue has a maxsize and has reached it."),
+    module::method(c"get_count", get_count, c"get_count(qid)\n\nReturn the number of items in the queue."),
+    module::method(c"_register_heap_types", register_heap_types, c"_register_heap_types(queuetype, emptyerror, fullerror)"),
+    module::method(c"get_wait", get_wait, c"get_wait(qid, timeout=None) -> (obj, fmt, unboundop)\n\nLike get(), but wait (with the GIL released) until an item arrives;\nraise QueueEmpty once timeout seconds (a float; None = forever) pass.\nxikernel extension: woken by the put itself, no polling."),
+    module::method(c"put_wait", put_wait, c"put_wait(qid, obj, fmt, unboundop, timeout=None)\n\nLike put(), but wait (with the GIL released) while the queue is full;\nraise QueueFull once timeout seconds pass. xikernel extension."),
+    module::method_noargs(c"_live_items", live_items, c"_live_items() -> int\n\nItems held by every queue of the process (xikernel extension, for leak checks)."),
+    module::method_noargs(c"_kernel", kernel_name, c"_kernel() -> str\n\n'xikernel' (tells this module from CPython's own)."),
+    ffi::PyMethodDef::zeroed(),
+];
+
+unsafe fn one_qid(fname: &CStr, args: *mut PyObject, kwargs: *mut PyObject) -> PyResult<QueueId> {
+    // SAFETY: CPython's args/kwargs (caller).
+    unsafe {
+        let [q] = pf::parse_args(fname, args, kwargs, [c"qid"], 1)?;
+        qid_arg(q)
+    }
+}
+
+/// CPython 3.13's `qidarg_converter` (its label is empty, hence the
+/// leading space in "` must be a non-negative int`", kept verbatim).
+unsafe fn qid_arg(q: *mut PyObject) -> PyResult<QueueId> {
+    // SAFETY: `q` is a borrowed argument (caller).
+    Ok(QueueId(unsafe { pf::id_arg(q, "")? } as u64))
+}
+
+fn unboundop(op: i64) -> PyResult<UnboundOp> {
+    UnboundOp::try_from(op).map_err(|e| pf::value_error(&e.to_string()))
+}
+
+unsafe fn create_impl(m: *mut PyObject, args: *mut PyObject, kw: *mut PyObject) -> PyResult<Owned> {
+    // SAFETY: GIL held; borrowed args.
+    unsafe {
+        let [ms, fmt, op] =
+            pf::parse_args(c"create", args, kw, [c"maxsize", c"fmt", c"unboundop"], 3)?;
+        let maxsize = pf::ssize_arg(ms)?;
+        let fmt = pf::int_arg(fmt)?;
+        let unbound = unboundop(pf::int_arg(op)?)?;
+        let qid = check(m, queues().create(maxsize, QueueDefaults { fmt, unbound }))?;
+        pf::int(qid.0 as i64)
+    }
+}
+entry!(create, create_impl);
+
+unsafe fn destroy_impl(
+    m: *mut PyObject,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+) -> PyResult<Owned> {
+    // SAFETY: GIL held.
+    unsafe {
+        let qid = one_qid(c"destroy", args, kw)?;
+        check(m, queues().destroy(qid))?;
+    }
+    Ok(pf::none())
+}
+entry!(destroy, destroy_impl);
+
+unsafe extern "C" fn list_all(_m: *mut PyObject, _: *mut PyObject) -> *mut PyObject {
+    pf::ret((|| {
+        let all = queues().list_all();
+        // SAFETY: GIL held (module function); new list of `all.len()`
+        // slots, each filled once with a stolen reference.
+        unsafe {
+            let list = Owned::from_new(ffi::PyList_New(all.len() as ffi::Py_ssize_t))?;
+            for (i, (qid, d)) in all.into_iter().enumerate() {
+                let t = pf::tuple([
+                    pf::int(qid.0 as i64)?,
+                    pf::int(d.fmt)?,
+                    pf::int(d.unbound as i64)?,
+                ])?;
+                ffi::PyList_SET_ITEM(list.as_ptr(), i as ffi::Py_ssize_t, t.into_ptr());
+            }
+            Ok(list)
+        }
+    })())
+}
+
+/// Parses and converts the put arguments (conversion happens here, in the
+/// caller's interpreter, before any queue is touched, as CPython does).
+unsafe fn put_args(
+    fname: &CStr,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+    with_timeout: bool,
+) -> PyResult<(QueueId, Item, UnboundOp, Option<Duration>)> {
+    // SAFETY: GIL held; borrowed args.
+    unsafe {
+        let [q, obj, fmt, op, timeout] = pf::parse_args(
+            fname,
+            args,
+            kw,
+            [c"qid", c"obj", c"fmt", c"unboundop", c"timeout"],
+            4,
+        )?;
+        if !with_timeout && !timeout.is_null() {
+            return Err(pf::type_error(&format!(
+                "{}() takes at most 4 arguments (5 given)",
+                fname.to_string_lossy()
+            )));
+        }
+        let qid = qid_arg(q)?;
+        let fmt = pf::int_arg(fmt)?;
+        let unbound = unboundop(pf::int_arg(op)?)?;
+        let timeout = timeout_arg(timeout)?;
+        let shared = convert::to_shared(obj, interp::current().0)?;
+        Ok((qid, Item { shared, fmt }, unbound, timeout))
+    }
+}
+
+unsafe fn put_impl(m: *mut PyObject, args: *mut PyObject, kw: *mut PyObject) -> PyResult<Owned> {
+    // SAFETY: GIL held. A refused item is dropped inside the kernel call,
+    // with the GIL still held (native data is routed by CPython).
+    unsafe {
+        let (qid, item, unbound, _) = put_args(c"put", args, kw, false)?;
+        let owner = interp::current();
+        check(m, queues().put(owner, qid, item, unbound))?;
+    }
+    Ok(pf::none())
+}
+entry!(put, put_impl);
+
+/// `(obj, fmt, None)` or `(None, fmt, unboundop)` for an unbound item
+/// (whose own fmt died with its data: the queue's default is reported).
+unsafe fn received(qid: QueueId, r: Received<Item>) -> PyResult<Owned> {
+    match r {
+        Received::Item(item) => {
+            // SAFETY: GIL held (caller). The item is dropped (released)
+            // after the new object exists, also on failure.
+            let obj = unsafe { convert::from_shared(&item.shared)? };
+            let fmt = item.fmt;
+            drop(item);
+            pf::tuple([obj, pf::int(fmt)?, pf::none()])
+        }
+        Received::Unbound(op) => {
+            let fmt = queues().get_queue_defaults(qid).map_or(0, |d| d.fmt);
+            pf::tuple([pf::none(), pf::int(fmt)?, pf::int(op as i64)?])
+        }
+    }
+}
+
+unsafe fn get_impl(m: *mut PyObject, args: *mut PyObject, kw: *mut PyObject) -> PyResult<Owned> {
+    // SAFETY: GIL held.
+    unsafe {
+        let qid = one_qid(c"get", args, kw)?;
+        let r = check(m, queues().get(qid))?;
+        received(qid, r)
+    }
+}
+entry!(get, get_impl);
+
+unsafe fn bind_impl(m: *mut PyObject, args: *mut PyObject, kw: *mut PyObject) -> PyResult<Owned> {
+    // SAFETY: GIL held.
+    unsafe {
+        let qid = one_qid(c"bind", args, kw)?;
+        check(m, queues().bind(qid))?;
+    }
+    Ok(pf::none())
+}
+entry!(bind, bind_impl);
+
+unsafe fn release_impl(
+    m: *mut PyObject,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+) -> PyResult<Owned> {
+    // SAFETY: GIL held.
+    unsafe {
+        let qid = one_qid(c"release", args, kw)?;
+        check(m, queues().release(qid))?;
+    }
+    Ok(pf::none())
+}
+entry!(release, release_impl);
+
+unsafe fn get_maxsize_impl(
+    m: *mut PyObject,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+) -> PyResult<Owned> {
+    // SAFETY: GIL held.
+    unsafe {
+        let qid = one_qid(c"get_maxsize", args, kw)?;
+        pf::int(check(m, queues().get_maxsize(qid))?)
+    }
+}
+entry!(get_maxsize, get_maxsize_impl);
+
+unsafe fn get_queue_defaults_impl(
+    m: *mut PyObject,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+) -> PyResult<Owned> {
+    // SAFETY: GIL held.
+    unsafe {
+        let qid = one_qid(c"get_queue_defaults", args, kw)?;
+        let d = check(m, queues().get_queue_defaults(qid))?;
+        pf::tuple([pf::int(d.fmt)?, pf::int(d.unbound as i64)?])
+    }
+}
+entry!(get_queue_defaults, get_queue_defaults_impl);
+
+unsafe fn is_full_impl(
+    m: *mut PyObject,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+) -> PyResult<Owned> {
+    // SAFETY: GIL held.
+    unsafe {
+        let qid = one_qid(c"is_full", args, kw)?;
+        Ok(pf::boolean(check(m, queues().is_full(qid))?))
+    }
+}
+entry!(is_full, is_full_impl);
+
+unsafe fn get_count_impl(
+    m: *mut PyObject,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+) -> PyResult<Owned> {
+    // SAFETY: GIL held.
+    unsafe {
+        let qid = one_qid(c"get_count", args, kw)?;
+        pf::int(check(m, queues().get_count(qid))? as i64)
+    }
+}
+entry!(get_count, get_count_impl);
+
+unsafe fn register_heap_types_impl(
+    m: *mut PyObject,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+) -> PyResult<Owned> {
+    // SAFETY: GIL held; borrowed args; state slots own their references.
+    unsafe {
+        let [qt, empty, full] = pf::parse_args(
+            c"_register_heap_types",
+            args,
+            kw,
+            [c"queuetype", c"emptyerror", c"fullerror"],
+            3,
+        )?;
+        if ffi::PyType_Check(qt) == 0 {
+            return Err(pf::type_error("expected a type for 'queuetype'"));
+        }
+        if ffi::PyExceptionClass_Check(empty) == 0 {
+            return Err(pf::type_error(
+                "expected an exception type for 'emptyerror'",
+            ));
+        }
+        if ffi::PyExceptionClass_Check(full) == 0 {
+            return Err(pf::type_error("expected an exception type for 'fullerror'"));
+        }
+        queueobj::set_queue_type(m, qt)?;
+        let st = state::get(m);
+        let own = |p: *mut PyObject| Owned::from_borrowed(core::ptr::NonNull::new_unchecked(p));
+        module::set_slot(&mut (*st).queue_empty, Some(own(empty)));
+        module::set_slot(&mut (*st).queue_full, Some(own(full)));
+    }
+    Ok(pf::none())
+}
+entry!(register_heap_types, register_heap_types_impl);
+
+/// `None` = forever; else a non-negative number of seconds (fractions kept).
+unsafe fn timeout_arg(t: *mut PyObject) -> PyResult<Option<Duration>> {
+    // SAFETY: `t` is NULL or a borrowed argument.
+    unsafe {
+        if t.is_null() || t == ffi::Py_None() {
+            return Ok(None);
+        }
+        let secs = ffi::PyFloat_AsDouble(t);
+        if secs == -1.0 && !ffi::PyErr_Occurred().is_null() {
+            return Err(PyErrSet);
+        }
+        if !(secs >= 0.0) {
+            return Err(pf::value_error("timeout value must be non-negative"));
+        }
+        Ok(Some(
+            Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX),
+        ))
+    }
+}
+
+/// How long one GIL-free wait lasts before Python gets a chance to run
+/// its signal handlers (Ctrl-C); wake-ups themselves are immediate.
+const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+
+/// Waits in slices of [`SIGNAL_CHECK`] with the GIL released, checking for
+/// signals in between. `attempt(slice)` returns `None` to keep waiting.
+unsafe fn wait_loop<R>(
+    timeout: Option<Duration>,
+    mut attempt: impl FnMut(Duration) -> Option<R>,
+    timed_out: impl FnOnce() -> R,
+) -> PyResult<R> {
+    let start = std::time::Instant::now();
+    loop {
+        let left = match timeout {
+            None => SIGNAL_CHECK,
+            Some(t) => match t.checked_sub(start.elapsed()) {
+                Some(left) => left.min(SIGNAL_CHECK),
+                None => Duration::ZERO,
+            },
+        };
+        // SAFETY: GIL held (caller); the closure touches no Python object.
+        if let Some(r) = unsafe { interp::allow_threads(|| attempt(left)) } {
+            return Ok(r);
+        }
+        if left.is_zero() {
+            return Ok(timed_out());
+        }
+        // SAFETY: GIL held again.
+        if unsafe { ffi::PyErr_CheckSignals() } < 0 {
+            return Err(PyErrSet);
+        }
+    }
+}
+
+unsafe fn get_wait_impl(
+    m: *mut PyObject,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+) -> PyResult<Owned> {
+    // SAFETY: GIL held; borrowed args.
+    unsafe {
+        let [q, t] = pf::parse_args(c"get_wait", args, kw, [c"qid", c"timeout"], 1)?;
+        let qid = qid_arg(q)?;
+        let timeout = timeout_arg(t)?;
+        let r = wait_loop(
+            timeout,
+            |slice| match queues().get_wait(qid, Some(slice)) {
+                Err(QueueError::Empty(_)) => None,
+                r => Some(r),
+            },
+            || Err(QueueError::Empty(qid)),
+        )?;
+        let r = check(m, r)?;
+        received(qid, r)
+    }
+}
+entry!(get_wait, get_wait_impl);
+
+unsafe fn put_wait_impl(
+    m: *mut PyObject,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+) -> PyResult<Owned> {
+    // SAFETY: GIL held while converting and raising. The kernel refuses
+    // (and releases) the item on timeout, so the wait is one GIL-free call
+    // for the whole timeout: unlike `get_wait`, it does not run signal
+    // handlers while it waits. A refused item with native data dropped
+    // while detached is deferred to the next call (`crossinterp`).
+    unsafe {
+        let (qid, item, unbound, timeout) = put_args(c"put_wait", args, kw, true)?;
+        let owner = interp::current();
+        let r = interp::allow_threads(|| queues().put_wait(owner, qid, item, unbound, timeout));
+        check(m, r)?;
+    }
+    Ok(pf::none())
+}
+entry!(put_wait, put_wait_impl);
+
+unsafe extern "C" fn live_items(_m: *mut PyObject, _: *mut PyObject) -> *mut PyObject {
+    let n: usize = queues()
+        .list_all()
+        .into_iter()
+        .filter_map(|(q, _)| queues().get_count(q).ok())
+        .sum();
+    pf::ret(pf::int(n as i64))
+}
+
+unsafe extern "C" fn kernel_name(_m: *mut PyObject, _: *mut PyObject) -> *mut PyObject {
+    pf::ret(pf::str("xikernel"))
+}

@@ -1,0 +1,107 @@
+//! The wrapper's `Queue` objects as CPython cross-interpreter data, so
+//! `Interpreter.prepare_main(queue=q)` and `q.put(q2)` work: the datum is
+//! the queue id plus one **binding**, taken when the datum is made and
+//! dropped when it is released, so a queue cannot vanish in transit
+//! (CPython 3.13's `_queueobj_shared`). The receiving side calls its own
+//! interpreter's registered `Queue(qid)`, which returns that
+//! interpreter's per-id singleton.
+
+use core::ffi::{c_int, c_void};
+
+use pyo3_ffi as ffi;
+use pyo3_ffi::{PyObject, PyThreadState};
+use xikernel::QueueId;
+use xikernel_py::crossinterp::{self, RawXid};
+use xikernel_py::ffi::{id_arg, Owned, PyErrSet, PyResult};
+use xikernel_py::module;
+
+use crate::state;
+
+/// `crossinterpdatafunc` for the registered `Queue` type.
+pub unsafe extern "C" fn queueobj_shared(
+    tstate: *mut PyThreadState,
+    obj: *mut PyObject,
+    xid: *mut RawXid,
+) -> c_int {
+    // SAFETY: CPython calls getdata in the owner with its GIL held, a live
+    // `obj` and the struct to fill.
+    match unsafe { shared(tstate, obj, xid) } {
+        Ok(()) => 0,
+        Err(PyErrSet) => -1,
+    }
+}
+
+/// # Safety
+/// As `queueobj_shared`.
+unsafe fn shared(tstate: *mut PyThreadState, obj: *mut PyObject, xid: *mut RawXid) -> PyResult<()> {
+    // SAFETY: GIL held; `obj` live.
+    let qid = unsafe {
+        let id = Owned::from_new(ffi::PyObject_GetAttrString(obj, c"_id".as_ptr()))?;
+        id_arg(id.as_ptr(), "queue ID")?
+    };
+    let qid = QueueId(qid as u64);
+    // SAFETY: GIL held.
+    let m = unsafe { state::current_module()? };
+    // SAFETY: GIL held, `m` our module.
+    unsafe { state::check(m.as_ptr(), state::queues().bind(qid))? };
+    let raw = Box::into_raw(Box::new(qid.0)).cast::<c_void>();
+    // SAFETY: called from getdata with its arguments; `raw` is what
+    // `from_xid` and `free_xid` expect (a boxed u64).
+    unsafe { crossinterp::init(tstate, xid, raw, from_xid, Some(free_xid)) };
+    Ok(())
+}
+
+/// Releases the binding (in the owner; CPython routes it there).
+unsafe extern "C" fn free_xid(raw: *mut c_void) {
+    // SAFETY: `raw` is the Box<u64> made in `shared`, freed exactly once
+    // (CPython calls `free` once per datum).
+    let qid = unsafe { Box::from_raw(raw.cast::<u64>()) };
+    // Already destroyed: nothing to drop (as CPython, no warning).
+    let _ = state::queues().release(QueueId(*qid));
+}
+
+/// `new_object`: `Queue(qid)` in the receiving interpreter.
+unsafe extern "C" fn from_xid(xid: *mut RawXid) -> *mut PyObject {
+    // SAFETY: CPython calls new_object with the GIL held and the filled
+    // struct, whose data is our boxed u64.
+    xikernel_py::ffi::ret(unsafe { new_queue(*crossinterp::data(xid).cast::<u64>()) })
+}
+
+/// # Safety
+/// GIL held.
+unsafe fn new_queue(qid: u64) -> PyResult<Owned> {
+    // SAFETY: GIL held; state slots hold live classes or NULL.
+    unsafe {
+        let m = state::current_module()?;
+        let st = state::get(m.as_ptr());
+        if (*st).queue_type.is_null() {
+            state::ensure_highlevel_loaded()?;
+        }
+        let Some(cls) = module::get_slot(&(*st).queue_type) else {
+            return Err(xikernel_py::ffi::runtime_error("queue type not registered"));
+        };
+        let id = xikernel_py::ffi::int(qid as i64)?;
+        Owned::from_new(ffi::PyObject_CallOneArg(cls.as_ptr(), id.as_ptr()))
+    }
+}
+
+/// `_register_heap_types`' type half: (re)registers `queuetype`, first
+/// dropping a previous registration (what makes reloading the wrapper
+/// module work).
+///
+/// # Safety
+/// GIL held, `m` our module, `queuetype` a type.
+pub unsafe fn set_queue_type(m: *mut PyObject, queuetype: *mut PyObject) -> PyResult<()> {
+    // SAFETY: GIL held; state slots hold live references or NULL.
+    unsafe {
+        let st = state::get(m);
+        if !(*st).queue_type.is_null() {
+            crossinterp::unregister_class((*st).queue_type.cast());
+            module::set_slot(&mut (*st).queue_type, None);
+        }
+        crossinterp::register_class(queuetype.cast(), queueobj_shared)?;
+        let t = Owned::from_borrowed(core::ptr::NonNull::new_unchecked(queuetype));
+        module::set_slot(&mut (*st).queue_type, Some(t));
+    }
+    Ok(())
+}
