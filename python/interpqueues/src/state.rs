@@ -194,12 +194,19 @@ pub unsafe fn check<T>(m: *mut PyObject, r: Result<T, QueueError>) -> PyResult<T
 }
 
 /// Our module object in the current interpreter (for callbacks that get
-/// none: cross-interpreter `new_object`).
+/// none: cross-interpreter `new_object`), imported if need be. CPython
+/// 3.13 raises "module not imported yet" instead, so
+/// `prepare_main(queue=q)` fails on an interpreter that never imported
+/// the queues module; importing it is what the caller meant.
 ///
 /// # Safety
 /// GIL held.
 pub unsafe fn current_module() -> PyResult<Owned> {
     // SAFETY: GIL held.
-    unsafe { module::imported(c"_interpqueues") }
-        .ok_or_else(|| xikernel_py::ffi::runtime_error("_interpqueues module not imported yet"))
+    unsafe {
+        match module::imported(c"_interpqueues") {
+            Some(m) => Ok(m),
+            None => module::import(c"_interpqueues"),
+        }
+    }
 }
