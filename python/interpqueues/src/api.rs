@@ -315,7 +315,7 @@ unsafe fn timeout_arg(t: *mut PyObject) -> PyResult<Option<Duration>> {
         if secs == -1.0 && !ffi::PyErr_Occurred().is_null() {
             return Err(PyErrSet);
         }
-        if !(secs >= 0.0) {
+        if secs.is_nan() || secs < 0.0 {
             return Err(pf::value_error("timeout value must be non-negative"));
         }
         Ok(Some(

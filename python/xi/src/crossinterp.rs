@@ -76,11 +76,13 @@ pub fn check_version() -> PyResult<()> {
     if (v >> 16) == 0x030d {
         Ok(())
     } else {
-        // SAFETY: reading an exception-class static.
-        Err(crate::ffi::raise(
-            unsafe { ffi::PyExc_ImportError },
-            "xikernel's CPython binding is built for CPython 3.13 only",
-        ))
+        // SAFETY: a live exception-class static; module exec holds the GIL.
+        Err(unsafe {
+            crate::ffi::raise(
+                ffi::PyExc_ImportError,
+                "xikernel's CPython binding is built for CPython 3.13 only",
+            )
+        })
     }
 }
 

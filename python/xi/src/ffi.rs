@@ -126,10 +126,12 @@ pub fn tuple<const N: usize>(items: [Owned; N]) -> PyResult<Owned> {
 }
 
 /// Raises `exc` (a class) with a message.
-pub fn raise(exc: *mut PyObject, msg: &str) -> PyErrSet {
+///
+/// # Safety
+/// GIL held; `exc` is a live exception class.
+pub unsafe fn raise(exc: *mut PyObject, msg: &str) -> PyErrSet {
     match str(msg) {
-        // SAFETY: `exc` is an exception class (callers pass the PyExc_*
-        // statics or module-state classes), the message a valid str.
+        // SAFETY: caller's contract; the message is a valid str.
         Ok(m) => unsafe { ffi::PyErr_SetObject(exc, m.as_ptr()) },
         Err(e) => return e,
     }
@@ -139,10 +141,13 @@ pub fn raise(exc: *mut PyObject, msg: &str) -> PyErrSet {
 /// Raises `exc` by calling it with one message argument and setting the
 /// resulting instance (CPython's `handle_queue_error`: the class may be a
 /// Python-level subclass whose constructor matters).
-pub fn raise_instance(exc: *mut PyObject, msg: &str) -> PyErrSet {
+///
+/// # Safety
+/// GIL held; `exc` is a live exception class.
+pub unsafe fn raise_instance(exc: *mut PyObject, msg: &str) -> PyErrSet {
     let Ok(m) = str(msg) else { return PyErrSet };
-    // SAFETY: `exc` is a live exception class held by the module state;
-    // PyObject_CallOneArg returns a new reference or NULL + error.
+    // SAFETY: caller's contract; PyObject_CallOneArg returns a new
+    // reference or NULL + error.
     unsafe {
         let Ok(inst) = Owned::from_new(ffi::PyObject_CallOneArg(exc, m.as_ptr())) else {
             return PyErrSet;
@@ -153,23 +158,23 @@ pub fn raise_instance(exc: *mut PyObject, msg: &str) -> PyErrSet {
 }
 
 pub fn type_error(msg: &str) -> PyErrSet {
-    // SAFETY: reading an exception-class static.
-    raise(unsafe { ffi::PyExc_TypeError }, msg)
+    // SAFETY: a live exception-class static; every caller holds the GIL.
+    unsafe { raise(ffi::PyExc_TypeError, msg) }
 }
 
 pub fn value_error(msg: &str) -> PyErrSet {
-    // SAFETY: reading an exception-class static.
-    raise(unsafe { ffi::PyExc_ValueError }, msg)
+    // SAFETY: a live exception-class static; every caller holds the GIL.
+    unsafe { raise(ffi::PyExc_ValueError, msg) }
 }
 
 pub fn overflow_error(msg: &str) -> PyErrSet {
-    // SAFETY: reading an exception-class static.
-    raise(unsafe { ffi::PyExc_OverflowError }, msg)
+    // SAFETY: a live exception-class static; every caller holds the GIL.
+    unsafe { raise(ffi::PyExc_OverflowError, msg) }
 }
 
 pub fn runtime_error(msg: &str) -> PyErrSet {
-    // SAFETY: reading an exception-class static.
-    raise(unsafe { ffi::PyExc_RuntimeError }, msg)
+    // SAFETY: a live exception-class static; every caller holds the GIL.
+    unsafe { raise(ffi::PyExc_RuntimeError, msg) }
 }
 
 pub fn memory_error() -> PyErrSet {

@@ -134,7 +134,7 @@ pub unsafe fn imported(name: &CStr) -> Option<Owned> {
             ffi::PyErr_Clear();
             return None;
         }
-        Some(Owned::from_new(m).ok()?)
+        Owned::from_new(m).ok()
     }
 }
 
