@@ -222,7 +222,7 @@ class BlockingTests(Base):
                 "import _interpqueues as q, time\ntime.sleep(0.01)\n"
                 "q.put(qid, time.perf_counter_ns(), 0, 3)",))
             t.start()
-            obj, fmt, op = _q.get_wait(qid, 30)
+            obj, fmt, op = _q.get_wait(qid, 5)
             lat.append(time.perf_counter_ns() - obj)
             t.join()
         lat.sort()
@@ -266,7 +266,7 @@ class BlockingTests(Base):
 
         def waiter():
             try:
-                _q.get_wait(qid, 30)
+                _q.get_wait(qid, 5)
             except Exception as e:
                 errs.append(e)
 

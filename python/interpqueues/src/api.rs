@@ -9,7 +9,7 @@ use pyo3_ffi::PyObject;
 use xikernel::channel::Received;
 use xikernel::{QueueDefaults, QueueError, QueueId, UnboundOp};
 use xikernel_py::convert;
-use xikernel_py::ffi::{self as pf, Owned, PyErrSet, PyResult};
+use xikernel_py::ffi::{self as pf, FastArgs, Owned, PyErrSet, PyResult};
 use xikernel_py::{interp, module};
 
 use crate::queueobj;
@@ -19,43 +19,51 @@ macro_rules! entry {
     ($name:ident, $body:ident) => {
         unsafe extern "C" fn $name(
             m: *mut PyObject,
-            args: *mut PyObject,
-            kwargs: *mut PyObject,
+            args: *const *mut PyObject,
+            nargsf: ffi::Py_ssize_t,
+            kwnames: *mut PyObject,
         ) -> *mut PyObject {
             // SAFETY: CPython calls module functions with the GIL held, our
-            // module as `m`, an args tuple and a kwargs dict or NULL.
+            // module as `m`, and vectorcall arguments.
             unsafe {
                 xikernel_py::crossinterp::drain_deferred();
-                pf::ret($body(m, args, kwargs))
+                pf::ret($body(
+                    m,
+                    FastArgs {
+                        args,
+                        nargsf,
+                        kwnames,
+                    },
+                ))
             }
         }
     };
 }
 
 pub const METHODS: [ffi::PyMethodDef; 17] = [
-    module::method(c"create", create, c"create(maxsize, fmt, unboundop) -> qid\n\nCreate a new cross-interpreter queue and return its unique generated ID.\nIt is a new reference as though bind() had been called on the queue.\n\nThe caller is responsible for calling destroy() for the new queue\nbefore the runtime is finalized."),
-    module::method(c"destroy", destroy, c"destroy(qid)\n\nClear and destroy the queue.  Afterward attempts to use the queue\nwill behave as though it never existed."),
+    module::method_fast(c"create", create, c"create(maxsize, fmt, unboundop) -> qid\n\nCreate a new cross-interpreter queue and return its unique generated ID.\nIt is a new reference as though bind() had been called on the queue.\n\nThe caller is responsible for calling destroy() for the new queue\nbefore the runtime is finalized."),
+    module::method_fast(c"destroy", destroy, c"destroy(qid)\n\nClear and destroy the queue.  Afterward attempts to use the queue\nwill behave as though it never existed."),
     module::method_noargs(c"list_all", list_all, c"list_all() -> [(qid, fmt)]\n\nReturn the list of IDs for all queues.\nEach corresponding default format is also included."),
-    module::method(c"put", put, c"put(qid, obj, fmt)\n\nAdd the object's data to the queue."),
-    module::method(c"get", get, c"get(qid) -> (obj, fmt)\n\nReturn a new object from the data at the front of the queue.\nThe object's format is also returned.\n\nIf there is nothing to receive then raise QueueEmpty."),
-    module::method(c"bind", bind, c"bind(qid)\n\nTake a reference to the identified queue.\nThe queue is not destroyed until there are no references left."),
-    module::method(c"release", release, c"release(qid)\n\nRelease a reference to the queue.\nThe queue is destroyed once there are no references left."),
-    module::method(c"get_maxsize", get_maxsize, c"get_maxsize(qid)\n\nReturn the maximum number of items in the queue."),
-    module::method(c"get_queue_defaults", get_queue_defaults, c"get_queue_defaults(qid)\n\nReturn the queue's default values, set when it was created."),
-    module::method(c"is_full", is_full, c"is_full(qid)\n\nReturn true if the queue has a maxsize and has reached it."),
-    module::method(c"get_count", get_count, c"get_count(qid)\n\nReturn the number of items in the queue."),
-    module::method(c"_register_heap_types", register_heap_types, c"_register_heap_types(queuetype, emptyerror, fullerror)"),
-    module::method(c"get_wait", get_wait, c"get_wait(qid, timeout=None) -> (obj, fmt, unboundop)\n\nLike get(), but wait (with the GIL released) until an item arrives;\nraise QueueEmpty once timeout seconds (a float; None = forever) pass.\nxikernel extension: woken by the put itself, no polling."),
-    module::method(c"put_wait", put_wait, c"put_wait(qid, obj, fmt, unboundop, timeout=None)\n\nLike put(), but wait (with the GIL released) while the queue is full;\nraise QueueFull once timeout seconds pass. xikernel extension."),
+    module::method_fast(c"put", put, c"put(qid, obj, fmt)\n\nAdd the object's data to the queue."),
+    module::method_fast(c"get", get, c"get(qid) -> (obj, fmt)\n\nReturn a new object from the data at the front of the queue.\nThe object's format is also returned.\n\nIf there is nothing to receive then raise QueueEmpty."),
+    module::method_fast(c"bind", bind, c"bind(qid)\n\nTake a reference to the identified queue.\nThe queue is not destroyed until there are no references left."),
+    module::method_fast(c"release", release, c"release(qid)\n\nRelease a reference to the queue.\nThe queue is destroyed once there are no references left."),
+    module::method_fast(c"get_maxsize", get_maxsize, c"get_maxsize(qid)\n\nReturn the maximum number of items in the queue."),
+    module::method_fast(c"get_queue_defaults", get_queue_defaults, c"get_queue_defaults(qid)\n\nReturn the queue's default values, set when it was created."),
+    module::method_fast(c"is_full", is_full, c"is_full(qid)\n\nReturn true if the queue has a maxsize and has reached it."),
+    module::method_fast(c"get_count", get_count, c"get_count(qid)\n\nReturn the number of items in the queue."),
+    module::method_fast(c"_register_heap_types", register_heap_types, c"_register_heap_types(queuetype, emptyerror, fullerror)"),
+    module::method_fast(c"get_wait", get_wait, c"get_wait(qid, timeout=None) -> (obj, fmt, unboundop)\n\nLike get(), but wait (with the GIL released) until an item arrives;\nraise QueueEmpty once timeout seconds (a float; None = forever) pass.\nxikernel extension: woken by the put itself, no polling."),
+    module::method_fast(c"put_wait", put_wait, c"put_wait(qid, obj, fmt, unboundop, timeout=None)\n\nLike put(), but wait (with the GIL released) while the queue is full;\nraise QueueFull once timeout seconds pass. xikernel extension."),
     module::method_noargs(c"_live_items", live_items, c"_live_items() -> int\n\nItems held by every queue of the process (xikernel extension, for leak checks)."),
     module::method_noargs(c"_kernel", kernel_name, c"_kernel() -> str\n\n'xikernel' (tells this module from CPython's own)."),
     ffi::PyMethodDef::zeroed(),
 ];
 
-unsafe fn one_qid(fname: &CStr, args: *mut PyObject, kwargs: *mut PyObject) -> PyResult<QueueId> {
-    // SAFETY: CPython's args/kwargs (caller).
+unsafe fn one_qid(fname: &CStr, a: FastArgs) -> PyResult<QueueId> {
+    // SAFETY: CPython's vectorcall arguments (caller).
     unsafe {
-        let [q] = pf::parse_args(fname, args, kwargs, [c"qid"], 1)?;
+        let [q] = a.parse(fname, [c"qid"], 1)?;
         qid_arg(q)
     }
 }
@@ -71,11 +79,10 @@ fn unboundop(op: i64) -> PyResult<UnboundOp> {
     UnboundOp::try_from(op).map_err(|e| pf::value_error(&e.to_string()))
 }
 
-unsafe fn create_impl(m: *mut PyObject, args: *mut PyObject, kw: *mut PyObject) -> PyResult<Owned> {
+unsafe fn create_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed args.
     unsafe {
-        let [ms, fmt, op] =
-            pf::parse_args(c"create", args, kw, [c"maxsize", c"fmt", c"unboundop"], 3)?;
+        let [ms, fmt, op] = a.parse(c"create", [c"maxsize", c"fmt", c"unboundop"], 3)?;
         let maxsize = pf::ssize_arg(ms)?;
         let fmt = pf::int_arg(fmt)?;
         let unbound = unboundop(pf::int_arg(op)?)?;
@@ -85,14 +92,10 @@ unsafe fn create_impl(m: *mut PyObject, args: *mut PyObject, kw: *mut PyObject) 
 }
 entry!(create, create_impl);
 
-unsafe fn destroy_impl(
-    m: *mut PyObject,
-    args: *mut PyObject,
-    kw: *mut PyObject,
-) -> PyResult<Owned> {
+unsafe fn destroy_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
-        let qid = one_qid(c"destroy", args, kw)?;
+        let qid = one_qid(c"destroy", a)?;
         check(m, queues().destroy(qid))?;
     }
     Ok(pf::none())
@@ -123,25 +126,17 @@ unsafe extern "C" fn list_all(_m: *mut PyObject, _: *mut PyObject) -> *mut PyObj
 /// caller's interpreter, before any queue is touched, as CPython does).
 unsafe fn put_args(
     fname: &CStr,
-    args: *mut PyObject,
-    kw: *mut PyObject,
+    a: FastArgs,
     with_timeout: bool,
 ) -> PyResult<(QueueId, Item, UnboundOp, Option<Duration>)> {
     // SAFETY: GIL held; borrowed args.
     unsafe {
-        let [q, obj, fmt, op, timeout] = pf::parse_args(
-            fname,
-            args,
-            kw,
-            [c"qid", c"obj", c"fmt", c"unboundop", c"timeout"],
-            4,
-        )?;
-        if !with_timeout && !timeout.is_null() {
-            return Err(pf::type_error(&format!(
-                "{}() takes at most 4 arguments (5 given)",
-                fname.to_string_lossy()
-            )));
-        }
+        let [q, obj, fmt, op, timeout] = if with_timeout {
+            a.parse(fname, [c"qid", c"obj", c"fmt", c"unboundop", c"timeout"], 4)?
+        } else {
+            let [q, obj, fmt, op] = a.parse(fname, [c"qid", c"obj", c"fmt", c"unboundop"], 4)?;
+            [q, obj, fmt, op, core::ptr::null_mut()]
+        };
         let qid = qid_arg(q)?;
         let fmt = pf::int_arg(fmt)?;
         let unbound = unboundop(pf::int_arg(op)?)?;
@@ -151,11 +146,11 @@ unsafe fn put_args(
     }
 }
 
-unsafe fn put_impl(m: *mut PyObject, args: *mut PyObject, kw: *mut PyObject) -> PyResult<Owned> {
+unsafe fn put_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held. A refused item is dropped inside the kernel call,
     // with the GIL still held (native data is routed by CPython).
     unsafe {
-        let (qid, item, unbound, _) = put_args(c"put", args, kw, false)?;
+        let (qid, item, unbound, _) = put_args(c"put", a, false)?;
         let owner = interp::current();
         check(m, queues().put(owner, qid, item, unbound))?;
     }
@@ -182,104 +177,78 @@ unsafe fn received(qid: QueueId, r: Received<Item>) -> PyResult<Owned> {
     }
 }
 
-unsafe fn get_impl(m: *mut PyObject, args: *mut PyObject, kw: *mut PyObject) -> PyResult<Owned> {
+unsafe fn get_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
-        let qid = one_qid(c"get", args, kw)?;
+        let qid = one_qid(c"get", a)?;
         let r = check(m, queues().get(qid))?;
         received(qid, r)
     }
 }
 entry!(get, get_impl);
 
-unsafe fn bind_impl(m: *mut PyObject, args: *mut PyObject, kw: *mut PyObject) -> PyResult<Owned> {
+unsafe fn bind_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
-        let qid = one_qid(c"bind", args, kw)?;
+        let qid = one_qid(c"bind", a)?;
         check(m, queues().bind(qid))?;
     }
     Ok(pf::none())
 }
 entry!(bind, bind_impl);
 
-unsafe fn release_impl(
-    m: *mut PyObject,
-    args: *mut PyObject,
-    kw: *mut PyObject,
-) -> PyResult<Owned> {
+unsafe fn release_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
-        let qid = one_qid(c"release", args, kw)?;
+        let qid = one_qid(c"release", a)?;
         check(m, queues().release(qid))?;
     }
     Ok(pf::none())
 }
 entry!(release, release_impl);
 
-unsafe fn get_maxsize_impl(
-    m: *mut PyObject,
-    args: *mut PyObject,
-    kw: *mut PyObject,
-) -> PyResult<Owned> {
+unsafe fn get_maxsize_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
-        let qid = one_qid(c"get_maxsize", args, kw)?;
+        let qid = one_qid(c"get_maxsize", a)?;
         pf::int(check(m, queues().get_maxsize(qid))?)
     }
 }
 entry!(get_maxsize, get_maxsize_impl);
 
-unsafe fn get_queue_defaults_impl(
-    m: *mut PyObject,
-    args: *mut PyObject,
-    kw: *mut PyObject,
-) -> PyResult<Owned> {
+unsafe fn get_queue_defaults_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
-        let qid = one_qid(c"get_queue_defaults", args, kw)?;
+        let qid = one_qid(c"get_queue_defaults", a)?;
         let d = check(m, queues().get_queue_defaults(qid))?;
         pf::tuple([pf::int(d.fmt)?, pf::int(d.unbound as i64)?])
     }
 }
 entry!(get_queue_defaults, get_queue_defaults_impl);
 
-unsafe fn is_full_impl(
-    m: *mut PyObject,
-    args: *mut PyObject,
-    kw: *mut PyObject,
-) -> PyResult<Owned> {
+unsafe fn is_full_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
-        let qid = one_qid(c"is_full", args, kw)?;
+        let qid = one_qid(c"is_full", a)?;
         Ok(pf::boolean(check(m, queues().is_full(qid))?))
     }
 }
 entry!(is_full, is_full_impl);
 
-unsafe fn get_count_impl(
-    m: *mut PyObject,
-    args: *mut PyObject,
-    kw: *mut PyObject,
-) -> PyResult<Owned> {
+unsafe fn get_count_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
-        let qid = one_qid(c"get_count", args, kw)?;
+        let qid = one_qid(c"get_count", a)?;
         pf::int(check(m, queues().get_count(qid))? as i64)
     }
 }
 entry!(get_count, get_count_impl);
 
-unsafe fn register_heap_types_impl(
-    m: *mut PyObject,
-    args: *mut PyObject,
-    kw: *mut PyObject,
-) -> PyResult<Owned> {
+unsafe fn register_heap_types_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed args; state slots own their references.
     unsafe {
-        let [qt, empty, full] = pf::parse_args(
+        let [qt, empty, full] = a.parse(
             c"_register_heap_types",
-            args,
-            kw,
             [c"queuetype", c"emptyerror", c"fullerror"],
             3,
         )?;
@@ -358,14 +327,10 @@ unsafe fn wait_loop<R>(
     }
 }
 
-unsafe fn get_wait_impl(
-    m: *mut PyObject,
-    args: *mut PyObject,
-    kw: *mut PyObject,
-) -> PyResult<Owned> {
+unsafe fn get_wait_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed args.
     unsafe {
-        let [q, t] = pf::parse_args(c"get_wait", args, kw, [c"qid", c"timeout"], 1)?;
+        let [q, t] = a.parse(c"get_wait", [c"qid", c"timeout"], 1)?;
         let qid = qid_arg(q)?;
         let timeout = timeout_arg(t)?;
         let r = wait_loop(
@@ -382,18 +347,14 @@ unsafe fn get_wait_impl(
 }
 entry!(get_wait, get_wait_impl);
 
-unsafe fn put_wait_impl(
-    m: *mut PyObject,
-    args: *mut PyObject,
-    kw: *mut PyObject,
-) -> PyResult<Owned> {
+unsafe fn put_wait_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held while converting and raising. The kernel refuses
     // (and releases) the item on timeout, so the wait is one GIL-free call
     // for the whole timeout: unlike `get_wait`, it does not run signal
     // handlers while it waits. A refused item with native data dropped
     // while detached is deferred to the next call (`crossinterp`).
     unsafe {
-        let (qid, item, unbound, timeout) = put_args(c"put_wait", args, kw, true)?;
+        let (qid, item, unbound, timeout) = put_args(c"put_wait", a, true)?;
         let owner = interp::current();
         let r = interp::allow_threads(|| queues().put_wait(owner, qid, item, unbound, timeout));
         check(m, r)?;

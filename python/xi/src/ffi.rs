@@ -278,6 +278,69 @@ pub unsafe fn parse_args<const N: usize>(
     Ok(out)
 }
 
+/// Vectorcall arguments of a `METH_FASTCALL | METH_KEYWORDS` function.
+#[derive(Debug, Clone, Copy)]
+pub struct FastArgs {
+    pub args: *const *mut PyObject,
+    pub nargsf: ffi::Py_ssize_t,
+    pub kwnames: *mut PyObject,
+}
+
+impl FastArgs {
+    /// Parses like [`parse_args`]: the common call (positional only, a
+    /// valid count) without building a tuple or dict; anything else
+    /// (keywords, a wrong count) through CPython's own parser, so messages
+    /// stay CPython's.
+    ///
+    /// # Safety
+    /// The fields are what CPython passed to the function; GIL held.
+    pub unsafe fn parse<const N: usize>(
+        &self,
+        fname: &CStr,
+        names: [&CStr; N],
+        required: usize,
+    ) -> PyResult<[*mut PyObject; N]> {
+        // SAFETY: caller's contract: `args` holds `nargs` positional
+        // arguments followed by one value per name in `kwnames` (a tuple
+        // or NULL), all borrowed for the duration of the call.
+        unsafe {
+            let nargs = ffi::PyVectorcall_NARGS(self.nargsf as usize) as usize;
+            if self.kwnames.is_null() && nargs >= required && nargs <= N {
+                let mut out = [ptr::null_mut(); N];
+                out[..nargs].copy_from_slice(core::slice::from_raw_parts(self.args, nargs));
+                return Ok(out);
+            }
+            let nkw = if self.kwnames.is_null() {
+                0
+            } else {
+                ffi::PyTuple_GET_SIZE(self.kwnames) as usize
+            };
+            let t = Owned::from_new(ffi::PyTuple_New(nargs as ffi::Py_ssize_t))?;
+            for i in 0..nargs {
+                let a = *self.args.add(i);
+                ffi::Py_INCREF(a);
+                ffi::PyTuple_SET_ITEM(t.as_ptr(), i as ffi::Py_ssize_t, a);
+            }
+            let d = if nkw > 0 {
+                let d = Owned::from_new(ffi::PyDict_New())?;
+                for i in 0..nkw {
+                    let k = ffi::PyTuple_GET_ITEM(self.kwnames, i as ffi::Py_ssize_t);
+                    if ffi::PyDict_SetItem(d.as_ptr(), k, *self.args.add(nargs + i)) < 0 {
+                        return Err(PyErrSet);
+                    }
+                }
+                Some(d)
+            } else {
+                None
+            };
+            let dp = d.as_ref().map_or(ptr::null_mut(), Owned::as_ptr);
+            // The borrowed results stay valid: the tuple and dict only
+            // borrowed what the caller keeps alive anyway.
+            parse_args(fname, t.as_ptr(), dp, names, required)
+        }
+    }
+}
+
 /// CPython's `idarg_int64_converter`: `__index__` objects (bool too),
 /// non-negative, at most `i64::MAX`; messages use `label` ("queue ID").
 ///

@@ -54,6 +54,23 @@ pub const fn method(
     }
 }
 
+/// A `METH_FASTCALL | METH_KEYWORDS` method entry (parse with
+/// [`FastArgs::parse`](crate::ffi::FastArgs::parse)).
+pub const fn method_fast(
+    name: &'static CStr,
+    f: ffi::PyCFunctionFastWithKeywords,
+    doc: &'static CStr,
+) -> ffi::PyMethodDef {
+    ffi::PyMethodDef {
+        ml_name: name.as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: f,
+        },
+        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+        ml_doc: doc.as_ptr(),
+    }
+}
+
 /// A `METH_NOARGS` method entry.
 pub const fn method_noargs(
     name: &'static CStr,
