@@ -30,11 +30,14 @@ for m in "${mods[@]}"; do
     [ -d "$here/${lib#xikernel_}" ] && pkgs+=(-p "xikernel-${lib#xikernel_}")
 done
 (cd "$here" && nice -n 5 cargo build --profile "$profile" "${pkgs[@]}")
+# Honour CARGO_TARGET_DIR (the mutation audit builds in a scratch target).
+target="${CARGO_TARGET_DIR:-$here/target}"
+case "$target" in /*) ;; *) target="$here/$target" ;; esac
 
 mkdir -p "$here/build"
 for m in "${mods[@]}"; do
     name="${m%%:*}"; lib="${m#*:}"
-    so="$here/target/$dir/lib$lib.so"
+    so="$target/$dir/lib$lib.so"
     [ -f "$so" ] || continue
     [ -d "$here/${lib#xikernel_}" ] || continue
     cp "$so" "$here/build/$name$suffix.tmp"
