@@ -66,6 +66,40 @@ impl<T> Channels<T> {
         unbound: UnboundOp,
         timeout: Option<Duration>,
     ) -> Result<(), ChannelError> {
+        self.send_wait_inner(interp, cid, item, unbound, timeout, None)
+    }
+
+    /// [`send_wait`](Self::send_wait) that also gives up when `interrupt`
+    /// says so. `interrupt` runs with the channel lock released, each time
+    /// the sender has been parked for `every` without an outcome (a runtime
+    /// checks for signals there: CPython's `KeyboardInterrupt` during a
+    /// blocking send). An interruption ends the wait exactly like an expired
+    /// timeout: the item is withdrawn, `Err(Timeout)` is returned unless the
+    /// item was received (`Ok`) or discarded (`HasClosed`) meanwhile, and the
+    /// caller, which knows it interrupted, reports its own error.
+    pub fn send_wait_interruptible(
+        &self,
+        interp: InterpId,
+        cid: ChannelId,
+        item: T,
+        unbound: UnboundOp,
+        timeout: Option<Duration>,
+        every: Duration,
+        interrupt: &mut dyn FnMut() -> bool,
+    ) -> Result<(), ChannelError> {
+        let poll = Poll { every, interrupt };
+        self.send_wait_inner(interp, cid, item, unbound, timeout, Some(poll))
+    }
+
+    fn send_wait_inner(
+        &self,
+        interp: InterpId,
+        cid: ChannelId,
+        item: T,
+        unbound: UnboundOp,
+        timeout: Option<Duration>,
+        mut poll: Option<Poll<'_>>,
+    ) -> Result<(), ChannelError> {
         let deadline = Deadline::after(timeout);
         let chan = self.lookup(cid)?;
         let mut st = chan.state.lock();
@@ -81,30 +115,42 @@ impl<T> Channels<T> {
         if st.recv_waiters > 0 {
             chan.items_cv.notify_one();
         }
+        let mut interrupted = false;
         loop {
             if let Some(outcome) = st.take_outcome(id) {
                 drop(st);
                 return outcome_result(cid, outcome);
             }
             match deadline.remaining() {
-                Some(Duration::ZERO) => {
-                    let mut fx = Effects::new();
-                    let r = match st.withdraw(id, &mut fx) {
-                        Some(outcome) => outcome_result(cid, outcome),
-                        None => Err(ChannelError::Timeout),
-                    };
-                    chan.finish(st, fx);
-                    return r;
-                }
+                _ if interrupted => {}
+                Some(Duration::ZERO) => {}
                 left => {
+                    let park = Poll::cap(&poll, left);
                     st.send_waiters += 1;
-                    st = match left {
-                        Some(left) => st.wait_timeout(&chan.taken_cv, left).0,
-                        None => st.wait(&chan.taken_cv),
+                    let timed_out;
+                    (st, timed_out) = match park {
+                        Some(park) => st.wait_timeout(&chan.taken_cv, park),
+                        None => (st.wait(&chan.taken_cv), false),
                     };
                     st.send_waiters -= 1;
+                    if let (true, Some(p)) = (timed_out, poll.as_mut()) {
+                        // Unlocked: the check is the caller's code.
+                        drop(st);
+                        interrupted = (p.interrupt)();
+                        st = chan.state.lock();
+                    }
+                    continue;
                 }
             }
+            // Expired or interrupted: take the item back, unless a
+            // receiver (or a close) settled it first.
+            let mut fx = Effects::new();
+            let r = match st.withdraw(id, &mut fx) {
+                Some(outcome) => outcome_result(cid, outcome),
+                None => Err(ChannelError::Timeout),
+            };
+            chan.finish(st, fx);
+            return r;
         }
     }
 
@@ -115,6 +161,31 @@ impl<T> Channels<T> {
         interp: InterpId,
         cid: ChannelId,
         timeout: Option<Duration>,
+    ) -> Result<Received<T>, ChannelError> {
+        self.recv_wait_inner(interp, cid, timeout, None)
+    }
+
+    /// [`recv_wait`](Self::recv_wait) that also gives up (with `Timeout`,
+    /// taking nothing) when `interrupt`, run unlocked after each `every` of
+    /// parking, returns `true`.
+    pub fn recv_wait_interruptible(
+        &self,
+        interp: InterpId,
+        cid: ChannelId,
+        timeout: Option<Duration>,
+        every: Duration,
+        interrupt: &mut dyn FnMut() -> bool,
+    ) -> Result<Received<T>, ChannelError> {
+        let poll = Poll { every, interrupt };
+        self.recv_wait_inner(interp, cid, timeout, Some(poll))
+    }
+
+    fn recv_wait_inner(
+        &self,
+        interp: InterpId,
+        cid: ChannelId,
+        timeout: Option<Duration>,
+        mut poll: Option<Poll<'_>>,
     ) -> Result<Received<T>, ChannelError> {
         let deadline = Deadline::after(timeout);
         let chan = self.lookup(cid)?;
@@ -141,14 +212,40 @@ impl<T> Channels<T> {
                     st = chan.state.lock();
                 }
                 left => {
+                    let park = Poll::cap(&poll, left);
                     st.recv_waiters += 1;
-                    st = match left {
-                        Some(left) => st.wait_timeout(&chan.items_cv, left).0,
-                        None => st.wait(&chan.items_cv),
+                    let timed_out;
+                    (st, timed_out) = match park {
+                        Some(park) => st.wait_timeout(&chan.items_cv, park),
+                        None => (st.wait(&chan.items_cv), false),
                     };
                     st.recv_waiters -= 1;
+                    if let (true, Some(p)) = (timed_out, poll.as_mut()) {
+                        drop(st);
+                        if (p.interrupt)() {
+                            return Err(ChannelError::Timeout);
+                        }
+                        st = chan.state.lock();
+                    }
                 }
             }
+        }
+    }
+}
+
+/// A blocking call's periodic interruption check.
+struct Poll<'a> {
+    every: Duration,
+    interrupt: &'a mut dyn FnMut() -> bool,
+}
+
+impl Poll<'_> {
+    /// How long to park: the time left, capped at the polling period.
+    fn cap(poll: &Option<Poll<'_>>, left: Option<Duration>) -> Option<Duration> {
+        match (poll, left) {
+            (Some(p), Some(left)) => Some(left.min(p.every)),
+            (Some(p), None) => Some(p.every),
+            (None, left) => left,
         }
     }
 }
