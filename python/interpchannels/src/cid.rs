@@ -70,7 +70,10 @@ static mut GETSETS: [PyGetSetDef; 4] = [
 pub(crate) unsafe fn new_type(module: *mut PyObject) -> *mut PyTypeObject {
     let mut slots = [
         (Py_tp_dealloc, dealloc as *mut c_void),
-        (Py_tp_doc, c"A channel ID identifies a channel and may be used as an int.".as_ptr() as *mut c_void),
+        (
+            Py_tp_doc,
+            c"A channel ID identifies a channel and may be used as an int.".as_ptr() as *mut c_void,
+        ),
         (Py_tp_repr, repr as *mut c_void),
         (Py_tp_str, str as *mut c_void),
         (Py_tp_hash, hash as *mut c_void),
@@ -166,7 +169,10 @@ pub(crate) unsafe fn module_of(obj: *mut PyObject) -> *mut PyObject {
 ///
 /// # Safety
 /// GIL held; `module` is ours.
-pub(crate) unsafe fn check(module: *mut PyObject, obj: *mut PyObject) -> Option<&'static ChannelIdObject> {
+pub(crate) unsafe fn check(
+    module: *mut PyObject,
+    obj: *mut PyObject,
+) -> Option<&'static ChannelIdObject> {
     // SAFETY: a successful type check means our layout; the object
     // outlives the caller's use (it is borrowed from the caller's args).
     unsafe {
@@ -213,7 +219,11 @@ unsafe extern "C" fn repr(obj: *mut PyObject) -> *mut PyObject {
             RECV => b"%U(%lld, recv=True)\0",
             _ => b"%U(%lld)\0",
         };
-        let r = PyUnicode_FromFormat(fmt.as_ptr().cast::<c_char>(), name, o.cid as core::ffi::c_longlong);
+        let r = PyUnicode_FromFormat(
+            fmt.as_ptr().cast::<c_char>(),
+            name,
+            o.cid as core::ffi::c_longlong,
+        );
         Py_DECREF(name);
         r
     }
@@ -245,7 +255,11 @@ unsafe extern "C" fn hash(obj: *mut PyObject) -> Py_hash_t {
     }
 }
 
-unsafe extern "C" fn richcompare(obj: *mut PyObject, other: *mut PyObject, op: c_int) -> *mut PyObject {
+unsafe extern "C" fn richcompare(
+    obj: *mut PyObject,
+    other: *mut PyObject,
+    op: c_int,
+) -> *mut PyObject {
     // SAFETY: (6) `obj` is one of ours, GIL held; `other` is any object.
     unsafe {
         if op != Py_EQ && op != Py_NE {
@@ -314,7 +328,11 @@ pub(crate) struct CidArg {
 
 impl CidArg {
     pub(crate) fn new(module: *mut PyObject) -> Self {
-        Self { module, cid: 0, end: BOTH }
+        Self {
+            module,
+            cid: 0,
+            end: BOTH,
+        }
     }
 
     pub(crate) fn id(&self) -> ChannelId {

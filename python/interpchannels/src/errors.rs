@@ -49,7 +49,13 @@ impl Exceptions {
     }
 
     pub(crate) fn all(&self) -> [*mut PyObject; 5] {
-        [self.base, self.not_found, self.closed, self.empty, self.not_empty]
+        [
+            self.base,
+            self.not_found,
+            self.closed,
+            self.empty,
+            self.not_empty,
+        ]
     }
 
     /// # Safety
@@ -70,7 +76,11 @@ impl Exceptions {
 
 /// # Safety
 /// GIL held.
-unsafe fn new_exception(module: *mut PyObject, name: &core::ffi::CStr, base: *mut PyObject) -> *mut PyObject {
+unsafe fn new_exception(
+    module: *mut PyObject,
+    name: &core::ffi::CStr,
+    base: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: C-API calls with the GIL held; `PyModule_AddType` takes its
     // own reference, ours goes to the state.
     unsafe {

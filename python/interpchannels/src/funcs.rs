@@ -7,7 +7,7 @@ use core::ptr;
 
 use pyo3_ffi::*;
 use xikernel::channel::{ChannelError, End, Received, UnboundOp};
-use xikernel::interp::InterpId;
+use xikernel_py::interp;
 
 use crate::cid::{self, cid_converter, CidArg, BOTH, RECV, SEND};
 use crate::errors::{self, set_error};
@@ -25,15 +25,6 @@ macro_rules! kwlist {
     ($($name:literal),*) => {
         [$($name.as_ptr(),)* ptr::null::<c_char>()]
     };
-}
-
-/// The calling interpreter's id.
-///
-/// # Safety
-/// GIL held.
-unsafe fn current_interp() -> InterpId {
-    // SAFETY: GIL held, so there is a current interpreter.
-    InterpId(unsafe { PyInterpreterState_GetID(PyInterpreterState_Get()) } as u64)
 }
 
 /// `unboundop` as CPython checks it.
@@ -79,18 +70,36 @@ unsafe fn parse_cid(
     let mut cid = CidArg::new(module);
     // SAFETY: the format has one `O&` matching the converter and data.
     let ok = unsafe {
-        PyArg_ParseTupleAndKeywords(args, kwds, fmt.as_ptr(), kw.as_ptr(), CONVERT, &mut cid as *mut CidArg)
+        PyArg_ParseTupleAndKeywords(
+            args,
+            kwds,
+            fmt.as_ptr(),
+            kw.as_ptr(),
+            CONVERT,
+            &mut cid as *mut CidArg,
+        )
     };
     (ok != 0).then_some(cid)
 }
 
-unsafe extern "C" fn create(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn create(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (1) CPython calls module functions with the GIL held and
     // `module` = our module; the format matches the out-pointers.
     unsafe {
         let kw = kwlist!(c"unboundop");
         let mut op: c_int = 0;
-        if PyArg_ParseTupleAndKeywords(args, kwds, c"i:create".as_ptr(), kw.as_ptr(), &mut op as *mut c_int) == 0 {
+        if PyArg_ParseTupleAndKeywords(
+            args,
+            kwds,
+            c"i:create".as_ptr(),
+            kw.as_ptr(),
+            &mut op as *mut c_int,
+        ) == 0
+        {
             return ptr::null_mut();
         }
         let Some(op) = unbound_op(op) else {
@@ -101,7 +110,14 @@ unsafe extern "C" fn create(module: *mut PyObject, args: *mut PyObject, kwds: *m
             Ok(cid) => cid,
             Err(e) => return errors::raise(module, e),
         };
-        let obj = cid::new_or_raise(module, State::of(module).cid_type, cid.0 as i64, BOTH, false, false);
+        let obj = cid::new_or_raise(
+            module,
+            State::of(module).cid_type,
+            cid.0 as i64,
+            BOTH,
+            false,
+            false,
+        );
         if obj.is_null() {
             let _ = g.destroy(cid);
         }
@@ -109,7 +125,11 @@ unsafe extern "C" fn create(module: *mut PyObject, args: *mut PyObject, kwds: *m
     }
 }
 
-unsafe extern "C" fn destroy(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn destroy(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (2) as (1).
     unsafe {
         let Some(cid) = parse_cid(module, args, kwds, c"O&:channel_destroy") else {
@@ -145,7 +165,11 @@ unsafe extern "C" fn list_all(module: *mut PyObject, _: *mut PyObject) -> *mut P
     }
 }
 
-unsafe extern "C" fn list_interpreters(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn list_interpreters(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (4) as (1).
     unsafe {
         let kw = kwlist!(c"cid", c"send");
@@ -163,7 +187,10 @@ unsafe extern "C" fn list_interpreters(module: *mut PyObject, args: *mut PyObjec
         {
             return ptr::null_mut();
         }
-        let ids = match global::get().channels.list_interpreters(cid.id(), send != 0) {
+        let ids = match global::get()
+            .channels
+            .list_interpreters(cid.id(), send != 0)
+        {
             Ok(ids) => ids,
             Err(e) => return errors::raise(module, e),
         };
@@ -223,35 +250,47 @@ unsafe fn send_impl(
         let Ok(timeout) = wait::parse_timeout(timeout, blocking != 0) else {
             return ptr::null_mut();
         };
+        item::release_deferred();
+        let interp = interp::current();
         let it = if buffer {
             let view = PyMemoryView_FromObject(obj);
             if view.is_null() {
                 return view;
             }
-            let it = Item::from_object(view);
+            let it = item::from_object(view, interp.0);
             Py_DECREF(view);
             it
         } else {
-            Item::from_object(obj)
+            item::from_object(obj, interp.0)
         };
         let Some(it) = it else {
             return ptr::null_mut();
         };
-        let interp = current_interp();
         if blocking != 0 {
             wait::send(module, interp, cid.id(), it, op, timeout)
         } else {
-            none_or_raise(module, global::get().channels.send(interp, cid.id(), it, op))
+            none_or_raise(
+                module,
+                global::get().channels.send(interp, cid.id(), it, op),
+            )
         }
     }
 }
 
-unsafe extern "C" fn send(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn send(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (5) as (1).
     unsafe { send_impl(module, args, kwds, c"O&O|i$pO:channel_send", false) }
 }
 
-unsafe extern "C" fn send_buffer(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn send_buffer(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (6) as (1).
     unsafe { send_impl(module, args, kwds, c"O&O|i$pO:channel_send_buffer", true) }
 }
@@ -265,7 +304,7 @@ unsafe fn received(r: Received<Item>) -> *mut PyObject {
     unsafe {
         match r {
             Received::Item(it) => {
-                let obj = it.into_object();
+                let obj = item::into_object(it);
                 if obj.is_null() {
                     return obj;
                 }
@@ -276,7 +315,11 @@ unsafe fn received(r: Received<Item>) -> *mut PyObject {
     }
 }
 
-unsafe extern "C" fn recv(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn recv(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (7) as (1).
     unsafe {
         let kw = kwlist!(c"cid", c"default");
@@ -294,15 +337,21 @@ unsafe extern "C" fn recv(module: *mut PyObject, args: *mut PyObject, kwds: *mut
         {
             return ptr::null_mut();
         }
-        match global::get().channels.recv(current_interp(), cid.id()) {
+        match global::get().channels.recv(interp::current(), cid.id()) {
             Ok(r) => received(r),
-            Err(ChannelError::Empty(_)) if !dflt.is_null() => Py_BuildValue(c"(OO)".as_ptr(), dflt, Py_None()),
+            Err(ChannelError::Empty(_)) if !dflt.is_null() => {
+                Py_BuildValue(c"(OO)".as_ptr(), dflt, Py_None())
+            }
             Err(e) => errors::raise(module, e),
         }
     }
 }
 
-unsafe extern "C" fn recv_wait(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn recv_wait(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (8) as (1).
     unsafe {
         let kw = kwlist!(c"cid", c"timeout");
@@ -323,7 +372,7 @@ unsafe extern "C" fn recv_wait(module: *mut PyObject, args: *mut PyObject, kwds:
         let Ok(timeout) = wait::parse_timeout(timeout, true) else {
             return ptr::null_mut();
         };
-        match wait::recv(current_interp(), cid.id(), timeout) {
+        match wait::recv(interp::current(), cid.id(), timeout) {
             Ok(r) => received(r),
             Err(Some(e)) => errors::raise(module, e),
             Err(None) => ptr::null_mut(),
@@ -361,10 +410,16 @@ unsafe fn parse_ends(
     (ok != 0).then_some((cid, send != 0, recv != 0, force != 0))
 }
 
-unsafe extern "C" fn close(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn close(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (9) as (1).
     unsafe {
-        let Some((cid, send, recv, force)) = parse_ends(module, args, kwds, c"O&|$ppp:channel_close") else {
+        let Some((cid, send, recv, force)) =
+            parse_ends(module, args, kwds, c"O&|$ppp:channel_close")
+        else {
             return ptr::null_mut();
         };
         let end = End::from_flags(send, recv);
@@ -372,18 +427,33 @@ unsafe extern "C" fn close(module: *mut PyObject, args: *mut PyObject, kwds: *mu
     }
 }
 
-unsafe extern "C" fn release(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn release(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (10) as (1). `force` is accepted and ignored, as in CPython.
     unsafe {
-        let Some((cid, send, recv, _force)) = parse_ends(module, args, kwds, c"O&|$ppp:channel_release") else {
+        let Some((cid, send, recv, _force)) =
+            parse_ends(module, args, kwds, c"O&|$ppp:channel_release")
+        else {
             return ptr::null_mut();
         };
         let end = End::from_flags(send, recv);
-        none_or_raise(module, global::get().channels.release(current_interp(), cid.id(), end))
+        none_or_raise(
+            module,
+            global::get()
+                .channels
+                .release(interp::current(), cid.id(), end),
+        )
     }
 }
 
-unsafe extern "C" fn get_count(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn get_count(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (11) as (1).
     unsafe {
         let Some(cid) = parse_cid(module, args, kwds, c"O&:get_count") else {
@@ -396,20 +466,28 @@ unsafe extern "C" fn get_count(module: *mut PyObject, args: *mut PyObject, kwds:
     }
 }
 
-unsafe extern "C" fn get_info(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn get_info(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (12) as (1).
     unsafe {
         let Some(cid) = parse_cid(module, args, kwds, c"O&:_get_info") else {
             return ptr::null_mut();
         };
-        match global::get().channels.get_info(current_interp(), cid.id()) {
+        match global::get().channels.get_info(interp::current(), cid.id()) {
             Ok(i) => info::new(State::of(module).info_type, &i),
             Err(e) => errors::raise(module, e),
         }
     }
 }
 
-unsafe extern "C" fn get_channel_defaults(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn get_channel_defaults(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (13) as (1).
     unsafe {
         let Some(cid) = parse_cid(module, args, kwds, c"O&:get_channel_defaults") else {
@@ -422,12 +500,17 @@ unsafe extern "C" fn get_channel_defaults(module: *mut PyObject, args: *mut PyOb
     }
 }
 
-unsafe extern "C" fn channel_id(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn channel_id(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (14) as (1).
     unsafe {
         let kw = kwlist!(c"id", c"send", c"recv", c"force", c"_resolve");
         let mut cid = CidArg::new(module);
-        let (mut send, mut recv, mut force, mut resolve): (c_int, c_int, c_int, c_int) = (-1, -1, 0, 0);
+        let (mut send, mut recv, mut force, mut resolve): (c_int, c_int, c_int, c_int) =
+            (-1, -1, 0, 0);
         if PyArg_ParseTupleAndKeywords(
             args,
             kwds,
@@ -454,15 +537,27 @@ unsafe extern "C" fn channel_id(module: *mut PyObject, args: *mut PyObject, kwds
             (_, 1) => RECV,
             _ => cid.end,
         };
-        cid::new_or_raise(module, State::of(module).cid_type, cid.cid, end, force != 0, resolve != 0)
+        cid::new_or_raise(
+            module,
+            State::of(module).cid_type,
+            cid.cid,
+            end,
+            force != 0,
+            resolve != 0,
+        )
     }
 }
 
-unsafe extern "C" fn register_end_types(module: *mut PyObject, args: *mut PyObject, kwds: *mut PyObject) -> *mut PyObject {
+unsafe extern "C" fn register_end_types(
+    module: *mut PyObject,
+    args: *mut PyObject,
+    kwds: *mut PyObject,
+) -> *mut PyObject {
     // SAFETY: (15) as (1).
     unsafe {
         let kw = kwlist!(c"send", c"recv");
-        let (mut send, mut recv): (*mut PyObject, *mut PyObject) = (ptr::null_mut(), ptr::null_mut());
+        let (mut send, mut recv): (*mut PyObject, *mut PyObject) =
+            (ptr::null_mut(), ptr::null_mut());
         if PyArg_ParseTupleAndKeywords(
             args,
             kwds,
@@ -489,12 +584,23 @@ unsafe extern "C" fn register_end_types(module: *mut PyObject, args: *mut PyObje
     }
 }
 
+unsafe extern "C" fn kernel(_: *mut PyObject, _: *mut PyObject) -> *mut PyObject {
+    // SAFETY: (16) GIL held (module function).
+    unsafe { PyUnicode_FromString(c"xikernel".as_ptr()) }
+}
+
 type KwFn = unsafe extern "C" fn(*mut PyObject, *mut PyObject, *mut PyObject) -> *mut PyObject;
 
-const fn kw_method(name: &'static core::ffi::CStr, f: KwFn, doc: &'static core::ffi::CStr) -> PyMethodDef {
+const fn kw_method(
+    name: &'static core::ffi::CStr,
+    f: KwFn,
+    doc: &'static core::ffi::CStr,
+) -> PyMethodDef {
     PyMethodDef {
         ml_name: name.as_ptr(),
-        ml_meth: PyMethodDefPointer { PyCFunctionWithKeywords: f },
+        ml_meth: PyMethodDefPointer {
+            PyCFunctionWithKeywords: f,
+        },
         ml_flags: METH_VARARGS | METH_KEYWORDS,
         ml_doc: doc.as_ptr(),
     }
@@ -531,7 +637,12 @@ static mut METHODS: [PyMethodDef; 17] = [
         ml_flags: METH_VARARGS | METH_KEYWORDS,
         ml_doc: ptr::null(),
     },
-    PyMethodDef::zeroed(),
+    PyMethodDef {
+        ml_name: c"_kernel".as_ptr(),
+        ml_meth: PyMethodDefPointer { PyCFunction: kernel },
+        ml_flags: METH_NOARGS,
+        ml_doc: c"_kernel() -> 'xikernel' (this module is xikernel's, not CPython's)".as_ptr(),
+    },
     PyMethodDef::zeroed(),
 ];
 

@@ -22,17 +22,44 @@ static mut FIELDS: [PyStructSequence_Field; 17] = [
     field!(c"closed", c"both ends are closed"),
     field!(c"count", c"queued objects"),
     field!(c"num_interp_send", c"interpreters bound to the send end"),
-    field!(c"num_interp_send_released", c"interpreters bound to the send end and released"),
+    field!(
+        c"num_interp_send_released",
+        c"interpreters bound to the send end and released"
+    ),
     field!(c"num_interp_recv", c"interpreters bound to the send end"),
-    field!(c"num_interp_recv_released", c"interpreters bound to the send end and released"),
+    field!(
+        c"num_interp_recv_released",
+        c"interpreters bound to the send end and released"
+    ),
     field!(c"num_interp_both", c"interpreters bound to both ends"),
-    field!(c"num_interp_both_released", c"interpreters bound to both ends and released_from_both"),
-    field!(c"num_interp_both_send_released", c"interpreters bound to both ends and released_from_the send end"),
-    field!(c"num_interp_both_recv_released", c"interpreters bound to both ends and released_from_the recv end"),
-    field!(c"send_associated", c"current interpreter is bound to the send end"),
-    field!(c"send_released", c"current interpreter *was* bound to the send end"),
-    field!(c"recv_associated", c"current interpreter is bound to the recv end"),
-    field!(c"recv_released", c"current interpreter *was* bound to the recv end"),
+    field!(
+        c"num_interp_both_released",
+        c"interpreters bound to both ends and released_from_both"
+    ),
+    field!(
+        c"num_interp_both_send_released",
+        c"interpreters bound to both ends and released_from_the send end"
+    ),
+    field!(
+        c"num_interp_both_recv_released",
+        c"interpreters bound to both ends and released_from_the recv end"
+    ),
+    field!(
+        c"send_associated",
+        c"current interpreter is bound to the send end"
+    ),
+    field!(
+        c"send_released",
+        c"current interpreter *was* bound to the send end"
+    ),
+    field!(
+        c"recv_associated",
+        c"current interpreter is bound to the recv end"
+    ),
+    field!(
+        c"recv_released",
+        c"current interpreter *was* bound to the recv end"
+    ),
     PyStructSequence_Field {
         name: ptr::null(),
         doc: ptr::null(),

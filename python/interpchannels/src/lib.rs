@@ -34,20 +34,7 @@ use pyo3_ffi::*;
 
 use crate::state::State;
 
-static mut SLOTS: [PyModuleDef_Slot; 3] = [
-    PyModuleDef_Slot {
-        slot: Py_mod_exec,
-        value: module_exec as *mut c_void,
-    },
-    PyModuleDef_Slot {
-        slot: Py_mod_multiple_interpreters,
-        value: Py_MOD_PER_INTERPRETER_GIL_SUPPORTED,
-    },
-    PyModuleDef_Slot {
-        slot: 0,
-        value: ptr::null_mut(),
-    },
-];
+static mut SLOTS: [PyModuleDef_Slot; 3] = xikernel_py::module::slots(module_exec);
 
 static mut MODULE_DEF: PyModuleDef = PyModuleDef {
     m_base: PyModuleDef_HEAD_INIT,
@@ -88,7 +75,11 @@ unsafe extern "C" fn module_exec(module: *mut PyObject) -> c_int {
     unsafe { State::init(module) }
 }
 
-unsafe extern "C" fn module_traverse(module: *mut PyObject, visit: visitproc, arg: *mut c_void) -> c_int {
+unsafe extern "C" fn module_traverse(
+    module: *mut PyObject,
+    visit: visitproc,
+    arg: *mut c_void,
+) -> c_int {
     // SAFETY: (3) GC callback with the GIL held on our own module.
     unsafe { State::traverse(module, visit, arg) }
 }

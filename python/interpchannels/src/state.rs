@@ -49,7 +49,10 @@ impl State {
             }
             if PyModule_GetDef(module) != crate::module_def() {
                 Py_DECREF(module);
-                PyErr_SetString(PyExc_RuntimeError, c"_interpchannels is not xikernel's".as_ptr());
+                PyErr_SetString(
+                    PyExc_RuntimeError,
+                    c"_interpchannels is not xikernel's".as_ptr(),
+                );
                 return None;
             }
             Some(module)
@@ -81,8 +84,7 @@ impl State {
                 return -1;
             }
             // Channels drop this interpreter's items and ends when it goes.
-            let interp = PyInterpreterState_Get();
-            if PyUnstable_AtExit(interp, Some(clear_interpreter), interp.cast()) < 0 {
+            if xikernel_py::interp::on_exit(clear_interpreter).is_err() {
                 return -1;
             }
         }
@@ -91,7 +93,11 @@ impl State {
 
     /// # Safety
     /// GC traverse of our module, GIL held.
-    pub(crate) unsafe fn traverse(module: *mut PyObject, visit: visitproc, arg: *mut c_void) -> c_int {
+    pub(crate) unsafe fn traverse(
+        module: *mut PyObject,
+        visit: visitproc,
+        arg: *mut c_void,
+    ) -> c_int {
         // SAFETY: the state may be absent before exec ran; every pointer
         // is null or a strong reference we own.
         unsafe {
@@ -100,7 +106,12 @@ impl State {
                 return 0;
             }
             let st = &*raw;
-            let mut objs = vec![st.send_type, st.recv_type, st.info_type.cast(), st.cid_type.cast()];
+            let mut objs = vec![
+                st.send_type,
+                st.recv_type,
+                st.info_type.cast(),
+                st.cid_type.cast(),
+            ];
             objs.extend(st.exc.all());
             for o in objs {
                 if !o.is_null() {
@@ -153,22 +164,8 @@ pub(crate) unsafe fn clear_ref(p: &mut *mut PyObject) {
     }
 }
 
-/// The interpreter is finalising (`PyUnstable_AtExit`): its items are
-/// unbound under their policies and its channel ends closed.
-unsafe extern "C" fn clear_interpreter(data: *mut c_void) {
-    // SAFETY: `data` is the `PyInterpreterState` we registered for, and the
-    // at-exit hooks run in that interpreter with the GIL held.
-    let id = unsafe { PyInterpreterState_GetID(data.cast()) };
-    if id >= 0 {
-        global::get().channels.clear_interpreter(xikernel::interp::InterpId(id as u64));
-    }
-}
-
-extern "C" {
-    /// CPython 3.13 `Include/cpython/pylifecycle.h`.
-    fn PyUnstable_AtExit(
-        interp: *mut PyInterpreterState,
-        func: Option<unsafe extern "C" fn(*mut c_void)>,
-        data: *mut c_void,
-    ) -> c_int;
+/// The interpreter is finalising (its GIL held): its items are unbound
+/// under their policies and its channel ends closed.
+fn clear_interpreter(id: xikernel::interp::InterpId) {
+    global::get().channels.clear_interpreter(id);
 }

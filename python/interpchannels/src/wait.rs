@@ -29,14 +29,21 @@ extern "C" {
     /// CPython 3.13 (`pycore_pythread.h`, exported for `_interpchannels`):
     /// parses a `timeout=` argument with the exact errors CPython raises;
     /// the result is a `PyTime_t` in nanoseconds, negative = no timeout.
-    fn PyThread_ParseTimeoutArg(arg: *mut PyObject, blocking: c_int, timeout: *mut c_longlong) -> c_int;
+    fn PyThread_ParseTimeoutArg(
+        arg: *mut PyObject,
+        blocking: c_int,
+        timeout: *mut c_longlong,
+    ) -> c_int;
 }
 
 /// Parses `timeout` like CPython: `Err(())` with an exception set.
 ///
 /// # Safety
 /// GIL held; `arg` is null or an object.
-pub(crate) unsafe fn parse_timeout(arg: *mut PyObject, blocking: bool) -> Result<Option<Duration>, ()> {
+pub(crate) unsafe fn parse_timeout(
+    arg: *mut PyObject,
+    blocking: bool,
+) -> Result<Option<Duration>, ()> {
     let mut ns: c_longlong = 0;
     // SAFETY: GIL held; `ns` is a valid out-pointer.
     if unsafe { PyThread_ParseTimeoutArg(arg, blocking as c_int, &mut ns) } < 0 {
@@ -51,9 +58,7 @@ pub(crate) unsafe fn parse_timeout(arg: *mut PyObject, blocking: bool) -> Result
 ///
 /// # Safety
 /// GIL held by the calling thread.
-unsafe fn without_gil<R>(
-    wait: impl FnOnce(Option<&mut dyn FnMut() -> bool>) -> R,
-) -> (R, bool) {
+unsafe fn without_gil<R>(wait: impl FnOnce(Option<&mut dyn FnMut() -> bool>) -> R) -> (R, bool) {
     // SAFETY: GIL held: both are plain reads of the current interpreter.
     let signals = unsafe { PyInterpreterState_Get() == PyInterpreterState_Main() };
     let mut interrupted = false;
@@ -74,8 +79,10 @@ unsafe fn without_gil<R>(
         wait(if signals { Some(&mut check) } else { None })
     };
     // SAFETY: re-takes the GIL released above.
-    unsafe { PyEval_RestoreThread(ts) };
-    item::release_deferred();
+    unsafe {
+        PyEval_RestoreThread(ts);
+        item::release_deferred();
+    }
     (r, interrupted)
 }
 
@@ -95,7 +102,9 @@ pub(crate) unsafe fn send(
     // SAFETY: GIL held (precondition).
     let (r, interrupted) = unsafe {
         without_gil(|check| match check {
-            Some(check) => chans.send_wait_interruptible(interp, cid, it, op, timeout, SIGNAL_POLL, check),
+            Some(check) => {
+                chans.send_wait_interruptible(interp, cid, it, op, timeout, SIGNAL_POLL, check)
+            }
             None => chans.send_wait(interp, cid, it, op, timeout),
         })
     };
