@@ -333,6 +333,12 @@ unsafe fn get_wait_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
         let [q, t] = a.parse(c"get_wait", [c"qid", c"timeout"], 1)?;
         let qid = qid_arg(q)?;
         let timeout = timeout_arg(t)?;
+        // An item already there is taken without giving up the GIL (a
+        // detach/re-attach costs more than the get itself).
+        match queues().get(qid) {
+            Err(QueueError::Empty(_)) => {}
+            r => return received(qid, check(m, r)?),
+        }
         let r = wait_loop(
             timeout,
             |slice| match queues().get_wait(qid, Some(slice)) {
