@@ -28,21 +28,25 @@
 //! strings and bytes are length-prefixed and copied with one memcpy.
 
 mod bigint;
+mod bulk;
 mod decode;
 mod encode;
 mod error;
 mod exception;
+mod owned;
 mod pystr;
+mod reader;
 mod record;
 mod registry;
 mod value;
 pub mod varint;
 
 pub use bigint::{BigInt, BigIntRef};
-pub use decode::{decode, decode_with, DecodeOptions, Event, Events, PREALLOC_ITEMS};
+pub use decode::{DecodeOptions, Event, Events, PREALLOC_ITEMS};
 pub use encode::{encode, encode_to_slice, encoded_len, to_vec, Writer};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use exception::{format_oneliner, ExceptionRef, ExceptionSnapshot};
+pub use owned::{decode, decode_with};
 pub use pystr::{PyString, StrRef};
 pub use record::{ReleaseHook, XiData};
 pub use registry::{ExtType, Registry, RegistryError, Validator};

@@ -144,7 +144,7 @@ impl<'a> StrRef<'a> {
     /// An owned copy.
     pub fn to_owned(&self) -> PyString {
         PyString {
-            bytes: self.bytes.to_vec(),
+            bytes: super::bulk::to_vec(self.bytes),
             utf8: self.utf8,
         }
     }

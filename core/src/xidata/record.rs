@@ -11,9 +11,10 @@
 //! released) wins a `swap` on `released` and alone takes the hook. The
 //! owner id is a plain `u64` for now; it is the value of `interp::InterpId`.
 
-use super::decode::{decode_with, DecodeOptions, Events};
+use super::decode::{DecodeOptions, Events};
 use super::encode::to_vec;
 use super::error::{DecodeError, EncodeError};
+use super::owned::decode_with;
 use super::value::Value;
 use crate::sync::{AtomicBool, Ordering, UnsafeCell};
 use alloc::boxed::Box;
