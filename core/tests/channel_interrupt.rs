@@ -18,6 +18,7 @@ use xikernel::lockorder;
 const I1: InterpId = InterpId(1);
 const I2: InterpId = InterpId(2);
 const EVERY: Duration = Duration::from_millis(1);
+const LONG: Option<Duration> = Some(Duration::from_secs(5));
 
 #[test]
 fn interrupted_send_withdraws_its_item() {
@@ -30,7 +31,8 @@ fn interrupted_send_withdraws_its_item() {
         calls += 1;
         calls == 3
     };
-    let r = ch.send_wait_interruptible(I1, cid, l.item("a"), Replace, None, EVERY, &mut interrupt);
+    // A timeout only so that a broken interruption fails instead of hanging.
+    let r = ch.send_wait_interruptible(I1, cid, l.item("a"), Replace, LONG, EVERY, &mut interrupt);
     assert_eq!(r, Err(Timeout));
     assert_eq!(calls, 3, "checked until it said stop, then no more");
     assert_eq!(ch.get_count(cid), Ok(0), "the item was withdrawn");
@@ -72,7 +74,7 @@ fn interrupted_recv_takes_nothing() {
     let l = Ledger::new();
     let cid = ch.create(Replace).unwrap();
     let mut calls = 0;
-    let r = ch.recv_wait_interruptible(I2, cid, None, EVERY, &mut || {
+    let r = ch.recv_wait_interruptible(I2, cid, LONG, EVERY, &mut || {
         calls += 1;
         calls == 2
     });

@@ -336,7 +336,7 @@ class SignalTests(Base):
         cid = _c.create(REPLACE)
         signal.setitimer(signal.ITIMER_REAL, 0.1)
         with self.assertRaises(Interrupted):
-            _c.recv_wait(cid)
+            _c.recv_wait(cid, 10)
         _c.send(cid, 1, blocking=False)
         self.assertEqual(_c.recv(cid), (1, None), "nothing was lost")
 
