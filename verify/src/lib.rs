@@ -7,6 +7,8 @@
 //!   counterexamples;
 //! - [`stress`]: concurrent std-thread runs whose histories are checked, and
 //!   [`planted`], queues with deliberate bugs that prove the checker works;
+//! - [`shuttle_lin`] (feature `shuttle`): the same workloads under
+//!   shuttle's schedulers, for replayable histories (`lin-shuttle` binary);
 //! - [`campaign`]: `cargo verify`.
 
 pub mod campaign;
@@ -14,4 +16,7 @@ pub mod history;
 pub mod lin;
 pub mod planted;
 pub mod reference;
+pub mod rt;
+#[cfg(feature = "shuttle")]
+pub mod shuttle_lin;
 pub mod stress;

@@ -1,14 +1,16 @@
 //! Concurrent queues for checking the checker: one correct control and
 //! three with bugs that only show under concurrency. The linearizability
 //! checker must pass the control and catch each bug from a real run
-//! (`tests/lin_checker.rs`, and the campaign's `lin` rows).
+//! (`tests/lin_checker.rs`, and the campaign's `lin` rows), under std
+//! threads and under shuttle (their locks come from [`crate::rt`]).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, TryLockError};
+
 
 use crate::lin::queue_spec::{QOp, QRet};
 use crate::reference::ring::RefRing;
+use crate::rt::{yield_now, Mutex, TryLockError};
 use crate::stress::{QueueUnderTest, VALUE_STRIDE};
 
 /// Correct: the reference ring behind a mutex. Linearizable by construction
@@ -87,7 +89,7 @@ impl BuggyQueue {
             }
         };
         // The window of the check-then-act race.
-        std::thread::yield_now();
+        yield_now();
         self.inner.lock().unwrap().0.pop_front();
         QRet::Popped(peeked)
     }
@@ -106,7 +108,7 @@ impl QueueUnderTest for BuggyQueue {
                     // Hold the lock a little longer: the contention the bug
                     // needs then shows up within a few rounds even on a
                     // loaded machine.
-                    std::thread::yield_now();
+                    yield_now();
                 }
                 QRet::Pushed
             }

@@ -5,6 +5,8 @@
 //! state (`list_all`, and per channel `get_info` for every interpreter,
 //! `get_count`, `list_interpreters`) must agree.
 
+#![cfg(not(feature = "shuttle"))] // std threads and types; the shuttle runs are `lin-shuttle`
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -2,6 +2,8 @@
 //! real concurrent runs of a correct queue (must pass) and of planted-bug
 //! queues (must be caught, with a small counterexample).
 
+#![cfg(not(feature = "shuttle"))] // std threads and types; the shuttle runs are `lin-shuttle`
+
 use xikernel_verify::history::History;
 use xikernel_verify::lin::queue_spec::{QOp, QRet};
 use xikernel_verify::lin::{check, Verdict};
@@ -201,7 +203,7 @@ fn correct_concurrent_queue_passes() {
     for cap in [1, 3, 64] {
         let r = stress(
             || LockedRing::new(cap),
-            || RefRing::<u64>::new(cap),
+            |_| RefRing::<u64>::new(cap),
             CFG,
             20,
             1,
@@ -229,7 +231,7 @@ fn must_catch(name: &str, make: impl Fn() -> Box<dyn xikernel_verify::stress::Qu
             self.0.apply(op)
         }
     }
-    let r = stress(|| B(make()), RefList::<u64>::new, cfg, 1000, 42);
+    let r = stress(|| B(make()), |_| RefList::<u64>::new(), cfg, 1000, 42);
     match r.failure {
         Some((seed, Verdict::NotLinearizable(cx))) => {
             eprintln!("{name}: caught in round {} (seed {seed}):\n{cx}", r.rounds);
@@ -260,7 +262,7 @@ fn catches_multi_producer_reordering() {
 fn kernel_list_is_linearizable() {
     let r = stress(
         xikernel::list::List::<u64>::new,
-        RefList::<u64>::new,
+        |_| RefList::<u64>::new(),
         CFG,
         20,
         7,
@@ -278,7 +280,7 @@ fn kernel_ring_is_linearizable() {
     for cap in [1, 2, 16] {
         let r = stress(
             || xikernel::ring::Ring::<u64>::new(cap),
-            || RefRing::<u64>::new(cap),
+            |_| RefRing::<u64>::new(cap),
             CFG,
             20,
             7,
@@ -290,4 +292,27 @@ fn kernel_ring_is_linearizable() {
             r.failure
         );
     }
+}
+
+#[test]
+fn kernel_queues_are_linearizable_per_id() {
+    use xikernel_verify::stress::QueuesUnderTest;
+    let caps = [1, 3];
+    let cfg = RoundConfig {
+        close: false,
+        ..CFG
+    };
+    let r = stress(
+        || QueuesUnderTest::new(&caps),
+        |key| RefRing::<u64>::new(caps[key as usize]),
+        cfg,
+        20,
+        7,
+    );
+    assert!(
+        r.passed(),
+        "{} inconclusive, {:?}",
+        r.inconclusive,
+        r.failure
+    );
 }

@@ -1,5 +1,7 @@
 //! list: List<T> behaves exactly like the reference RefList on any sequence of operations, and drops every item exactly once
 
+#![cfg(not(feature = "shuttle"))] // std threads and types; the shuttle runs are `lin-shuttle`
+
 mod common;
 
 use common::{all_dropped_once, same_refusal, Ledger, Tracked};

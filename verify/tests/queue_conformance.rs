@@ -6,6 +6,8 @@
 //! Both backings are exercised: small `maxsize` (ring), 0 / negative
 //! (unbounded list) and above `RING_LIMIT` (bounded list).
 
+#![cfg(not(feature = "shuttle"))] // std threads and types; the shuttle runs are `lin-shuttle`
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -1,4 +1,6 @@
 //! ring: Ring<T> behaves exactly like the reference RefRing (try_push, force_push, pop, close, len, full) at every capacity, and drops every item exactly once
+
+#![cfg(not(feature = "shuttle"))] // std threads and types; the shuttle runs are `lin-shuttle`
 mod common;
 
 use common::{all_dropped_once, same_refusal, Ledger};

@@ -21,6 +21,15 @@ impl Level {
         }
     }
 
+    /// The wall-clock budget on 2 cores (`None`: as long as it takes).
+    pub fn budget(self) -> Option<Duration> {
+        match self {
+            Level::Quick => Some(Duration::from_secs(5 * 60)),
+            Level::Default => Some(Duration::from_secs(15 * 60)),
+            Level::Deep => None,
+        }
+    }
+
     /// Picks the value for this level.
     pub fn pick<T>(self, quick: T, default: T, deep: T) -> T {
         match self {
@@ -65,8 +74,10 @@ usage: cargo verify [--quick | --deep] [--only <area>]... [--seed <u64>] [--out 
 
   --quick          CI budget (~5 min on 2 cores): CI loom bound, few iterations,
                    one mutation per catalogue file, no Miri
-  (default)        ~15 min: loom bound 3, thousands of shuttle schedules, all mutations
-  --deep           loom bound 4, long fuzzing, many more iterations
+  (default)        ~15 min: loom bound 3, thousands of shuttle schedules, a seeded
+                   sample of 2 mutations per catalogue file, Miri on the fast tests
+  --deep           loom bound 4, long fuzzing, many more iterations, every
+                   mutation, Miri on every test
   --only <area>    run only rows of this kind (loom, shuttle, lin, proptest, fuzz,
                    miri, mutations) or area (ring, list, channel, ...); repeatable
   --seed <u64>     seed for stress rounds, proptest and shuttle (replay a failure)

@@ -13,6 +13,9 @@ pub enum Exit {
     Success,
     Failure(Option<i32>),
     TimedOut,
+    /// Killed early because its output showed this line (see [`run_sh`]'s
+    /// `stop`): e.g. the first failing test of a mutant.
+    Stopped(String),
     /// It could not be started (message).
     NotStarted(String),
 }
@@ -30,27 +33,35 @@ impl Run {
     pub fn excerpt(&self, tail: usize) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
-        let mut out: Vec<&str> = lines
-            .iter()
-            .copied()
-            .filter(|l| {
-                l.contains("failing schedule")
-                    || l.contains("panicked at")
-                    || l.contains("error[")
-                    || l.starts_with("error:")
-                    || l.contains("FAILED")
-            })
-            .take(12)
-            .collect();
+        let mut out: Vec<&str> = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            if out.len() >= 12 {
+                break;
+            }
+            if l.contains("failing schedule:") {
+                // shuttle prints the schedule two lines below, in quotes.
+                out.extend(lines.iter().skip(i).take(4).copied());
+            } else if l.contains("panicked at")
+                || l.contains("error[")
+                || l.starts_with("error:")
+                || l.contains("FAILED")
+            {
+                out.push(l);
+            }
+        }
         out.push("...");
         out.extend(lines.iter().skip(lines.len().saturating_sub(tail)).copied());
         out.join("\n")
     }
 
-    /// What ran: the `test result:` totals of cargo test, or libFuzzer's
-    /// `Done N runs in S second(s)`.
+    /// What ran: the last `summary: ` line of our own tools, the
+    /// `test result:` totals of cargo test, or libFuzzer's `Done N runs in S
+    /// second(s)`.
     pub fn test_summary(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        if let Some(l) = text.lines().rev().find_map(|l| l.strip_prefix("summary: ")) {
+            return l.to_string();
+        }
         if !text.lines().any(|l| l.starts_with("test result:")) {
             return text
                 .lines()
@@ -80,12 +91,15 @@ impl Run {
 }
 
 /// Runs `script` with `sh -c` in `dir`, extra `env`, output to `log`.
+/// If `stop` accepts a line of the output, the process group is killed
+/// there and the run ends as [`Exit::Stopped`].
 pub fn run_sh(
     script: &str,
     dir: &Path,
     env: &[(String, String)],
     log: &Path,
     timeout: Duration,
+    stop: Option<&dyn Fn(&str) -> bool>,
 ) -> Run {
     let start = Instant::now();
     let finish = |exit| Run {
@@ -124,22 +138,47 @@ pub fn run_sh(
         Ok(c) => c,
         Err(e) => return finish(Exit::NotStarted(e.to_string())),
     };
+    let kill = |child: &mut std::process::Child| {
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(format!("-{}", child.id()))
+            .status();
+        let _ = child.wait();
+    };
+    let mut scanned = 0;
     loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => return finish(Exit::Success),
             Ok(Some(status)) => return finish(Exit::Failure(status.code())),
             Ok(None) if start.elapsed() > timeout => {
-                let _ = Command::new("kill")
-                    .arg("-KILL")
-                    .arg(format!("-{}", child.id()))
-                    .status();
-                let _ = child.wait();
+                kill(&mut child);
                 return finish(Exit::TimedOut);
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(100)),
+            Ok(None) => {
+                if let Some(stop) = stop {
+                    if let Some(line) = new_line_matching(log, &mut scanned, stop) {
+                        kill(&mut child);
+                        return finish(Exit::Stopped(line));
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
             Err(e) => return finish(Exit::NotStarted(e.to_string())),
         }
     }
+}
+
+/// The first complete line of `log` after byte `scanned` that `pred`
+/// accepts; advances `scanned` past the complete lines looked at.
+fn new_line_matching(log: &Path, scanned: &mut usize, pred: &dyn Fn(&str) -> bool) -> Option<String> {
+    let bytes = std::fs::read(log).ok()?;
+    let fresh = bytes.get(*scanned..)?;
+    let complete = fresh.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    *scanned += complete;
+    String::from_utf8_lossy(&fresh[..complete])
+        .lines()
+        .find(|l| pred(l))
+        .map(String::from)
 }
 
 /// Whether `script` exits 0 (quietly; for probing optional tools).

@@ -13,7 +13,7 @@ use xikernel::ring::Ring;
 
 use crate::reference::list::RefList;
 use crate::reference::ring::RefRing;
-use crate::stress::{stress, QueueUnderTest, RoundConfig, StressReport};
+use crate::stress::{stress, QueueUnderTest, QueuesUnderTest, RoundConfig, StressReport};
 
 const CHECKER: &str = "std threads + Wing-Gong/Lowe";
 
@@ -31,13 +31,28 @@ fn must_pass<Q, M>(
     property: String,
     rounds: usize,
     make: impl Fn() -> Q + 'static,
-    model: impl Fn() -> M + 'static,
+    model: impl Fn(u64) -> M + 'static,
 ) -> Task
 where
     Q: QueueUnderTest,
     M: Model<Op = QOp, Ret = QRet>,
 {
-    let c = cfg(true);
+    must_pass_cfg(area, property, rounds, cfg(true), make, model)
+}
+
+/// [`must_pass`] with an explicit round shape.
+fn must_pass_cfg<Q, M>(
+    area: &str,
+    property: String,
+    rounds: usize,
+    c: RoundConfig,
+    make: impl Fn() -> Q + 'static,
+    model: impl Fn(u64) -> M + 'static,
+) -> Task
+where
+    Q: QueueUnderTest,
+    M: Model<Op = QOp, Ret = QRet>,
+{
     Task {
         kind: "lin",
         area: area.into(),
@@ -108,7 +123,7 @@ fn must_catch<Q: QueueUnderTest>(
         checker: CHECKER.into(),
         bound: format!("up to {rounds} rounds"),
         run: Box::new(move |ctx: &Ctx| {
-            let r = stress(make, RefList::<u64>::new, c, rounds, ctx.opts.seed);
+            let r = stress(make, |_| RefList::<u64>::new(), c, rounds, ctx.opts.seed);
             match r.failure {
                 Some((seed, Verdict::NotLinearizable(cx))) => Done {
                     outcome: Outcome::Pass,
@@ -140,7 +155,7 @@ pub fn tasks(ctx: &Ctx) -> Vec<Task> {
             "control: a mutex-protected reference ring is accepted".into(),
             rounds / 4,
             || LockedRing::new(2),
-            || RefRing::<u64>::new(2),
+            |_| RefRing::<u64>::new(2),
         ),
         must_catch("racy-peek", "duplicates and loses items", 1000, || {
             BuggyQueue::new(Bug::RacyPeek)
@@ -159,7 +174,67 @@ pub fn tasks(ctx: &Ctx) -> Vec<Task> {
         ),
     ];
     t.extend(kernel_tasks(rounds));
+    t.extend(shuttle_tasks(ctx.opts.level.pick(500, 10_000, 100_000)));
     t
+}
+
+const SHUTTLE_CHECKER: &str = "shuttle (random + PCT) + Wing-Gong/Lowe";
+
+/// Rows that record histories under shuttle (`lin-shuttle`, built with the
+/// `shuttle` feature): `n` random + `n` PCT schedules per row.
+fn shuttle_tasks(n: usize) -> Vec<Task> {
+    let rows: [(&str, &str, &str); 8] = [
+        ("ring", "ring1", "Ring(cap 1) under shuttle: push/force_push/pop/close linearizable in every schedule"),
+        ("ring", "ring2", "Ring(cap 2) under shuttle: push/force_push/pop/close linearizable in every schedule"),
+        ("list", "list", "List under shuttle: push/pop/close linearizable in every schedule"),
+        ("queue", "queues", "Queues by id under shuttle: put/get linearizable per queue id in every schedule"),
+        ("checker", "control", "control under shuttle: a mutex-protected reference ring is accepted"),
+        ("checker", "racy-peek", "checker catches planted bug `racy-peek` under shuttle, with a replayable schedule"),
+        ("checker", "spurious-empty", "checker catches planted bug `spurious-empty` under shuttle, with a replayable schedule"),
+        ("checker", "sharded", "checker catches planted bug `sharded` under shuttle, with a replayable schedule"),
+    ];
+    rows.into_iter()
+        .map(|(area, target, property)| {
+            let planted = !matches!(target, "ring1" | "ring2" | "list" | "queues" | "control");
+            let bound = if planted {
+                format!("up to {n} random + {n} PCT schedules")
+            } else {
+                format!("{n} random + {n} PCT schedules x 3 threads x 6 ops")
+            };
+            let target = target.to_string();
+            Task {
+                kind: "lin",
+                area: area.into(),
+                property: property.into(),
+                checker: SHUTTLE_CHECKER.into(),
+                bound,
+                run: Box::new(move |ctx: &Ctx| shuttle_row(ctx, &target, n, planted)),
+            }
+        })
+        .collect()
+}
+
+fn shuttle_row(ctx: &Ctx, target: &str, n: usize, planted: bool) -> Done {
+    let script = format!(
+        "cargo run --release --features shuttle -p xikernel-verify --bin lin-shuttle -- run {target} {n} {}{}",
+        ctx.opts.seed,
+        if planted { " --expect-catch" } else { "" }
+    );
+    let mut done = ctx.run_cmd(&format!("lin-shuttle-{target}"), &script, &[], ctx.opts.timeout);
+    if planted && done.outcome == Outcome::Pass {
+        // The evidence: the counterexample and how to replay it (the last
+        // report of the binary, after shuttle's own output).
+        let log = done.log.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
+        let text = log.unwrap_or_default();
+        let from = text.rfind("\nnot linearizable:").map_or(0, |i| i + 1);
+        done.detail = text[from..]
+            .lines()
+            .filter(|l| !l.starts_with("summary: "))
+            .chain([format!("or: cargo verify --only lin --seed {}", ctx.opts.seed).as_str()])
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    done
 }
 
 /// Stress rows of the kernel's own queues.
@@ -169,7 +244,7 @@ fn kernel_tasks(rounds: usize) -> Vec<Task> {
         "List: push/pop/close linearizable, nothing lost or duplicated".into(),
         rounds,
         List::<u64>::new,
-        RefList::<u64>::new,
+        |_| RefList::<u64>::new(),
     )];
     // Capacity 1 and 2 keep the ring full/empty most of the time (the racy
     // edges); 16 lets laps wrap while items queue up.
@@ -179,8 +254,19 @@ fn kernel_tasks(rounds: usize) -> Vec<Task> {
             format!("Ring(cap {cap}): push/force_push/pop/close linearizable, nothing lost or duplicated"),
             rounds,
             move || Ring::<u64>::new(cap),
-            move || RefRing::<u64>::new(cap),
+            move |_| RefRing::<u64>::new(cap),
         ));
     }
+    t.push(must_pass_cfg(
+        "queue",
+        format!("Queues by id (maxsize {QUEUE_CAPS:?}): put/get linearizable per queue id, nothing lost or duplicated"),
+        rounds,
+        RoundConfig { close: false, ..cfg(false) },
+        || QueuesUnderTest::new(&QUEUE_CAPS),
+        |key| RefRing::<u64>::new(QUEUE_CAPS[key as usize]),
+    ));
     t
 }
+
+/// Capacities of the registry queues in the `Queues` rows (key = index).
+const QUEUE_CAPS: [usize; 2] = [1, 3];

@@ -90,27 +90,39 @@ pub struct Ctx {
     pub out: PathBuf,
     /// Commands that passed in this campaign, with their extra environment.
     passed: RefCell<Vec<(String, Env)>>,
+    /// Lines for the report's header (e.g. which mutations were sampled).
+    pub notes: RefCell<Vec<String>>,
 }
 
 /// Extra environment of a command.
 pub type Env = Vec<(String, String)>;
 
-/// Environment settings equal to what the harnesses use when unset, so a
-/// command run with them is the same run as without them.
-const DEFAULT_ENV: &[(&str, &str)] = &[
-    ("LOOM_MAX_PREEMPTIONS", "2"),
-    ("SHUTTLE_ITERATIONS", "1000"),
-];
+/// Whether a run with the extra environment `(var, value)` checks at least
+/// what the harness checks with `var` unset: a loom bound >= the default 2
+/// explores a superset of its executions; more shuttle schedules, or a fixed
+/// seed, run the same (correct) models longer.
+fn covers_default(var: &str, value: &str) -> bool {
+    let at_least = |min: u64| value.parse::<u64>().is_ok_and(|v| v >= min);
+    match var {
+        "LOOM_MAX_PREEMPTIONS" => at_least(2),
+        "SHUTTLE_ITERATIONS" => at_least(1000),
+        "SHUTTLE_SEED" => true,
+        _ => false,
+    }
+}
 
 impl Ctx {
-    /// Whether `script` passed here with only default-equivalent settings.
-    pub fn passed_with_defaults(&self, script: &str) -> bool {
+    /// Whether `script` passed here with settings at least as strict as the
+    /// harnesses' defaults (then it would pass with the defaults too).
+    pub fn passed_covering_defaults(&self, script: &str) -> bool {
         self.passed.borrow().iter().any(|(s, env)| {
-            s == script
-                && env
-                    .iter()
-                    .all(|(k, v)| DEFAULT_ENV.iter().any(|(dk, dv)| dk == k && dv == v))
+            s == script && env.iter().all(|(k, v)| covers_default(k, v))
         })
+    }
+
+    /// Adds a line to the report's header.
+    pub fn note(&self, line: impl Into<String>) {
+        self.notes.borrow_mut().push(line.into());
     }
 
     pub fn log_path(&self, name: &str) -> PathBuf {
@@ -135,7 +147,7 @@ impl Ctx {
         env: &[(String, String)],
         timeout: Duration,
     ) -> Done {
-        let run = exec::run_sh(script, &self.root, env, &self.log_path(name), timeout);
+        let run = exec::run_sh(script, &self.root, env, &self.log_path(name), timeout, None);
         let env_prefix: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
         let replay = format!("replay: {env_prefix}{script}\nlog: {}", run.log.display());
         let (outcome, note, detail) = match &run.exit {
@@ -154,6 +166,11 @@ impl Ctx {
                 Outcome::Fail,
                 format!("timeout after {}s", timeout.as_secs()),
                 format!("{replay}\n{}", run.excerpt(15)),
+            ),
+            exec::Exit::Stopped(line) => (
+                Outcome::Fail,
+                "stopped".into(),
+                format!("{replay}\nstopped at: {line}"),
             ),
             exec::Exit::NotStarted(e) => (
                 Outcome::Fail,
@@ -188,6 +205,7 @@ pub fn run(opts: Options) -> i32 {
         root,
         out,
         passed: RefCell::new(Vec::new()),
+        notes: RefCell::new(Vec::new()),
     };
 
     let mut tasks = Vec::new();
@@ -202,6 +220,10 @@ pub fn run(opts: Options) -> i32 {
         .into_iter()
         .filter(|t| ctx.opts.selects(t.kind, &t.area))
         .collect();
+    let audited = tasks.iter().filter(|t| t.kind == "mutations").count();
+    if let Some(note) = mutations::audit_note(&ctx, audited) {
+        ctx.note(note);
+    }
 
     eprintln!(
         "cargo verify: {} rows, level {}, seed {} (replay with --seed {})",
@@ -211,6 +233,7 @@ pub fn run(opts: Options) -> i32 {
         ctx.opts.seed
     );
     let started = Instant::now();
+    report::load_at_start();
     let n = tasks.len();
     // An empty INCOMPLETE report right away: fixes the commit it describes.
     let _ = report::write(&ctx, &[], started.elapsed(), n);

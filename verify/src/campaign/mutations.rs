@@ -41,6 +41,9 @@ pub struct Mutation {
     /// "caught" (default), "survives" or "hang".
     pub expect: String,
     pub justification: String,
+    /// "default": always audited by the default campaign (not only when the
+    /// seeded sample picks it); empty otherwise.
+    pub tier: String,
     /// The catalogue file it came from.
     pub source: String,
 }
@@ -87,6 +90,15 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<Mutation>, String> {
                 }
             },
             justification: get("justification", false)?,
+            tier: match get("tier", false)?.as_str() {
+                t @ ("" | "default") => t.into(),
+                other => {
+                    return Err(format!(
+                        "{source}: mutation #{}: unknown tier {other:?} (only \"default\")",
+                        i + 1
+                    ))
+                }
+            },
             source: source.into(),
         };
         if m.expect == "survives" && m.justification.trim().is_empty() {
@@ -229,10 +241,10 @@ fn run_one(ctx: &Ctx, s: &mut Scratch, m: &Mutation) -> Done {
         Some(&ok) => ok,
         // This campaign already ran the same command with the same settings
         // on the same tree (a loom row at the CI bound, say) and it passed.
-        None if ctx.passed_with_defaults(&m.check) => true,
+        None if ctx.passed_covering_defaults(&m.check) => true,
         None => {
             let log = ctx.log_path(&format!("baseline-{}", m.id));
-            let ok = exec::run_sh(&m.check, &s.dir, &s.env(), &log, ctx.opts.timeout).exit
+            let ok = exec::run_sh(&m.check, &s.dir, &s.env(), &log, ctx.opts.timeout, None).exit
                 == Exit::Success;
             s.baselines.insert(m.check.clone(), ok);
             ok
@@ -249,12 +261,15 @@ fn run_one(ctx: &Ctx, s: &mut Scratch, m: &Mutation) -> Done {
     if let Err(e) = std::fs::write(&path, original.replacen(&m.find, &m.replace, 1)) {
         return done(Outcome::Fail, "NOT APPLIED", e.to_string(), None);
     }
+    // The first failing test decides: stop there instead of running the
+    // rest of a long model binary.
     let run = exec::run_sh(
         &m.check,
         &s.dir,
         &s.env(),
         &ctx.log_path(&format!("mutant-{}", m.id)),
         timeout,
+        Some(&is_failed_test_line),
     );
     if let Err(e) = std::fs::write(&path, &original) {
         // Later mutations would run on a corrupted copy: force a fresh one.
@@ -285,6 +300,18 @@ fn run_one(ctx: &Ctx, s: &mut Scratch, m: &Mutation) -> Done {
             Some(run.log),
         ),
         (Exit::Failure(_), _) => done(Outcome::Pass, "CAUGHT", String::new(), Some(run.log)),
+        (Exit::Stopped(_), "survives") => done(
+            Outcome::Fail,
+            "CAUGHT but expected to survive: update the catalogue",
+            replay,
+            Some(run.log),
+        ),
+        (Exit::Stopped(line), _) => done(
+            Outcome::Pass,
+            format!("CAUGHT ({})", line.trim()),
+            String::new(),
+            Some(run.log),
+        ),
         (Exit::Success, "survives") => done(
             Outcome::Pass,
             format!("SURVIVES (justified: {})", m.justification),
@@ -313,9 +340,73 @@ fn run_one(ctx: &Ctx, s: &mut Scratch, m: &Mutation) -> Done {
     }
 }
 
+/// libtest's progress line of a failed test: `test name ... FAILED`.
+fn is_failed_test_line(line: &str) -> bool {
+    line.starts_with("test ") && line.trim_end().ends_with(" ... FAILED")
+}
+
+/// How many seed-chosen mutations per catalogue file the default campaign
+/// audits besides the first and the `tier = "default"` ones.
+pub const DEFAULT_SEEDED_PER_FILE: usize = 1;
+
+/// Indices of the mutations of one catalogue file that run at `level`:
+/// quick takes the first; default the first, every `tier = "default"` entry
+/// and [`DEFAULT_SEEDED_PER_FILE`] seed-chosen others; deep takes all.
+fn sample(mutations: &[Mutation], level: Level, seed: u64, file: &str) -> Vec<usize> {
+    let n = mutations.len();
+    match level {
+        Level::Deep => return (0..n).collect(),
+        Level::Quick => return (0..n.min(1)).collect(),
+        Level::Default => {}
+    }
+    let mut picked: Vec<usize> = (0..n)
+        .filter(|&i| i == 0 || mutations[i].tier == "default")
+        .collect();
+    let mut rest: Vec<usize> = (0..n).filter(|i| !picked.contains(i)).collect();
+    // Per file, so adding a catalogue does not reshuffle the others (FNV-1a).
+    let file_hash = file
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+    let mut rng = crate::stress::Rng::new(seed ^ file_hash);
+    for _ in 0..DEFAULT_SEEDED_PER_FILE.min(rest.len()) {
+        let i = rng.below(rest.len() as u64) as usize;
+        picked.push(rest.swap_remove(i));
+    }
+    picked.sort_unstable();
+    picked
+}
+
 /// A mutant rejected by the compiler proves nothing about the models.
 fn does_not_compile(log: &Path) -> bool {
     std::fs::read_to_string(log).is_ok_and(|t| t.contains("error: could not compile"))
+}
+
+/// The report's line on how much of the catalogue `audited` rows cover.
+pub fn audit_note(ctx: &Ctx, audited: usize) -> Option<String> {
+    let total: usize = catalogue(&ctx.root)
+        .iter()
+        .map(|(_, m)| m.as_ref().map_or(0, Vec::len))
+        .sum();
+    if total == 0 {
+        return None;
+    }
+    if audited >= total {
+        return Some(format!("mutation audit: all {total} catalogue mutations"));
+    }
+    let how = match ctx.opts.level {
+        Level::Quick => "the first of each catalogue file".to_string(),
+        _ => format!(
+            "per catalogue file the first, those marked `tier = \"default\"` and \
+             {DEFAULT_SEEDED_PER_FILE} chosen by the seed; another `--seed` picks others"
+        ),
+    };
+    let only = if ctx.opts.only.is_empty() { "" } else { ", after `--only`" };
+    Some(format!(
+        "mutation audit: {audited} of {total} catalogue mutations ({how}{only}); \
+         `cargo verify --deep` audits all {total}"
+    ))
 }
 
 pub fn tasks(ctx: &Ctx) -> Vec<Task> {
@@ -353,13 +444,9 @@ pub fn tasks(ctx: &Ctx) -> Vec<Task> {
                 continue;
             }
         };
-        // --quick samples the first mutation of each file.
-        let take = if ctx.opts.level == Level::Quick {
-            1
-        } else {
-            usize::MAX
-        };
-        for m in mutations.into_iter().take(take) {
+        let chosen = sample(&mutations, ctx.opts.level, ctx.opts.seed, &file);
+        let chosen: Vec<Mutation> = chosen.into_iter().map(|i| mutations[i].clone()).collect();
+        for m in chosen {
             let duplicate = ids.insert(m.id.clone(), ()).is_some();
             let s = Rc::clone(&scratch);
             let area = m.id.split('/').next().unwrap_or("-").to_string();
@@ -388,7 +475,37 @@ pub fn tasks(ctx: &Ctx) -> Vec<Task> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{parse, sample, Level, DEFAULT_SEEDED_PER_FILE};
+
+    #[test]
+    fn default_sample_is_seeded_and_keeps_first_and_tiered() {
+        let entry = |id: &str, tier: &str| {
+            format!(
+                "[[mutation]]\nid='{id}'\nfile='f'\nfind='x'\nreplace='y'\ncheck='c'\ntier='{tier}'\n"
+            )
+        };
+        let text: String = (0..10)
+            .map(|i| entry(&format!("a/{i}"), if i == 7 { "default" } else { "" }))
+            .collect();
+        let m = parse(&text, "t").unwrap();
+        assert_eq!(sample(&m, Level::Quick, 1, "t"), vec![0]);
+        assert_eq!(sample(&m, Level::Deep, 1, "t").len(), 10);
+        let a = sample(&m, Level::Default, 1, "t");
+        assert!(a.contains(&0) && a.contains(&7));
+        assert_eq!(a.len(), 2 + DEFAULT_SEEDED_PER_FILE);
+        assert_eq!(a, sample(&m, Level::Default, 1, "t"));
+        let few = parse(&entry("b/0", ""), "t").unwrap();
+        assert_eq!(sample(&few, Level::Default, 9, "t"), vec![0]);
+        // Different seeds reach every entry eventually.
+        let mut seen = [false; 10];
+        for seed in 0..200 {
+            for i in sample(&m, Level::Default, seed, "t") {
+                seen[i] = true;
+            }
+        }
+        assert!(seen.iter().all(|&s| s));
+        assert!(parse(&entry("c/0", "deep"), "t").is_err());
+    }
 
     #[test]
     fn parses_the_documented_format() {
