@@ -7,7 +7,6 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-
 use crate::lin::queue_spec::{QOp, QRet};
 use crate::reference::ring::RefRing;
 use crate::rt::{yield_now, Mutex, TryLockError};

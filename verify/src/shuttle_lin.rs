@@ -153,9 +153,9 @@ fn body(target: Target) -> Box<dyn Fn() + Send + Sync> {
                 _ => one_schedule(|| xikernel::Ring::<u64>::new(2), |_| RefRing::new(2), cfg),
             }
         }),
-        Target::List => Box::new(move || {
-            one_schedule(xikernel::List::<u64>::new, |_| RefList::new(), cfg)
-        }),
+        Target::List => {
+            Box::new(move || one_schedule(xikernel::List::<u64>::new, |_| RefList::new(), cfg))
+        }
         Target::Queues => Box::new(move || {
             one_schedule(
                 || QueuesUnderTest::new(&QUEUE_CAPS),
@@ -163,18 +163,27 @@ fn body(target: Target) -> Box<dyn Fn() + Send + Sync> {
                 cfg,
             )
         }),
-        Target::Control => Box::new(move || {
-            one_schedule(|| LockedRing::new(2), |_| RefRing::new(2), cfg)
-        }),
+        Target::Control => {
+            Box::new(move || one_schedule(|| LockedRing::new(2), |_| RefRing::new(2), cfg))
+        }
         Target::Planted(Bug::RacyPeek) => Box::new(move || {
             one_schedule(|| BuggyQueue::new(Bug::RacyPeek), |_| RefList::new(), cfg)
         }),
         Target::Planted(Bug::SpuriousEmpty) => Box::new(move || {
-            one_schedule(|| BuggyQueue::new(Bug::SpuriousEmpty), |_| RefList::new(), cfg)
+            one_schedule(
+                || BuggyQueue::new(Bug::SpuriousEmpty),
+                |_| RefList::new(),
+                cfg,
+            )
         }),
-        Target::Sharded => Box::new(move || one_schedule(ShardedQueue::new, |_| RefList::new(), cfg)),
+        Target::Sharded => {
+            Box::new(move || one_schedule(ShardedQueue::new, |_| RefList::new(), cfg))
+        }
     }
 }
+
+/// Runs one seeded scheduler over the schedule body with a config.
+type RunScheduler = dyn FnOnce(Config, Arc<dyn Fn() + Send + Sync>);
 
 /// A failing schedule.
 #[derive(Debug)]
@@ -213,7 +222,7 @@ pub fn run(target: Target, iterations: usize, seed: u64, schedule_dir: PathBuf) 
     };
     let f: Arc<dyn Fn() + Send + Sync> = Arc::from(body(target));
     // Runs one scheduler; `Some(failure)` if a schedule failed.
-    let attempt = |name: &'static str, scheduler: Box<dyn FnOnce(Config, Arc<dyn Fn() + Send + Sync>)>| {
+    let attempt = |name: &'static str, scheduler: Box<RunScheduler>| {
         let before = SCHEDULES.load(Ordering::Relaxed);
         let g = Arc::clone(&f);
         if panic::catch_unwind(AssertUnwindSafe(|| scheduler(config(), g))).is_ok() {
@@ -273,5 +282,5 @@ fn newest_schedule(dir: &std::path::Path) -> Option<String> {
 /// Re-runs one encoded schedule of `target` (panics again if it fails).
 pub fn replay(target: Target, schedule: &str) {
     let f = body(target);
-    shuttle::replay(move || f(), schedule);
+    shuttle::replay(f, schedule);
 }

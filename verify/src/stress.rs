@@ -85,7 +85,9 @@ impl QueuesUnderTest {
             .iter()
             .map(|&m| {
                 let maxsize = i64::try_from(m.max(1)).unwrap_or(i64::MAX);
-                queues.create(maxsize, defaults).expect("fresh registry has ids")
+                queues
+                    .create(maxsize, defaults)
+                    .expect("fresh registry has ids")
             })
             .collect();
         QueuesUnderTest { queues, ids }
@@ -106,7 +108,10 @@ impl QueueUnderTest for QueuesUnderTest {
         let qid = self.ids[key as usize];
         match op {
             QOp::Push(v) | QOp::ForcePush(v) => {
-                match self.queues.put(xikernel::interp::MAIN, qid, v, xikernel::UnboundOp::Remove) {
+                match self
+                    .queues
+                    .put(xikernel::interp::MAIN, qid, v, xikernel::UnboundOp::Remove)
+                {
                     Ok(()) => QRet::Pushed,
                     Err(QueueError::Full(_)) => QRet::Full,
                     Err(_) => QRet::PushClosed,

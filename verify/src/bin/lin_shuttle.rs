@@ -72,15 +72,28 @@ fn run(name: &str, target: Target, n: usize, seed: u64, expect_catch: bool) -> i
             0
         }
         (None, true) => {
-            println!("summary: NOT CAUGHT in {} schedules (seed {seed})", r.schedules);
+            println!(
+                "summary: NOT CAUGHT in {} schedules (seed {seed})",
+                r.schedules
+            );
             1
         }
         (Some(f), _) => {
             println!("{}", f.counterexample.trim_end());
-            let schedule = f.schedule.as_deref().unwrap_or("(not persisted; see shuttle's output above)");
+            let schedule = f
+                .schedule
+                .as_deref()
+                .unwrap_or("(not persisted; see shuttle's output above)");
             println!("replay: {BIN} replay {name} {schedule}");
-            println!("or the whole run: {BIN} run {name} {n} {seed}{}", if expect_catch { " --expect-catch" } else { "" });
-            let verdict = if expect_catch { "CAUGHT" } else { "FAILED: not linearizable" };
+            println!(
+                "or the whole run: {BIN} run {name} {n} {seed}{}",
+                if expect_catch { " --expect-catch" } else { "" }
+            );
+            let verdict = if expect_catch {
+                "CAUGHT"
+            } else {
+                "FAILED: not linearizable"
+            };
             println!(
                 "summary: {verdict} in schedule {} of the {} scheduler (seed {seed}), \
                  minimal counterexample {} of {} ops",

@@ -170,7 +170,11 @@ pub fn run_sh(
 
 /// The first complete line of `log` after byte `scanned` that `pred`
 /// accepts; advances `scanned` past the complete lines looked at.
-fn new_line_matching(log: &Path, scanned: &mut usize, pred: &dyn Fn(&str) -> bool) -> Option<String> {
+fn new_line_matching(
+    log: &Path,
+    scanned: &mut usize,
+    pred: &dyn Fn(&str) -> bool,
+) -> Option<String> {
     let bytes = std::fs::read(log).ok()?;
     let fresh = bytes.get(*scanned..)?;
     let complete = fresh.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);

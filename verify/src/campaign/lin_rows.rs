@@ -220,11 +220,19 @@ fn shuttle_row(ctx: &Ctx, target: &str, n: usize, planted: bool) -> Done {
         ctx.opts.seed,
         if planted { " --expect-catch" } else { "" }
     );
-    let mut done = ctx.run_cmd(&format!("lin-shuttle-{target}"), &script, &[], ctx.opts.timeout);
+    let mut done = ctx.run_cmd(
+        &format!("lin-shuttle-{target}"),
+        &script,
+        &[],
+        ctx.opts.timeout,
+    );
     if planted && done.outcome == Outcome::Pass {
         // The evidence: the counterexample and how to replay it (the last
         // report of the binary, after shuttle's own output).
-        let log = done.log.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
+        let log = done
+            .log
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok());
         let text = log.unwrap_or_default();
         let from = text.rfind("\nnot linearizable:").map_or(0, |i| i + 1);
         done.detail = text[from..]

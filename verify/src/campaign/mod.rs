@@ -115,9 +115,10 @@ impl Ctx {
     /// Whether `script` passed here with settings at least as strict as the
     /// harnesses' defaults (then it would pass with the defaults too).
     pub fn passed_covering_defaults(&self, script: &str) -> bool {
-        self.passed.borrow().iter().any(|(s, env)| {
-            s == script && env.iter().all(|(k, v)| covers_default(k, v))
-        })
+        self.passed
+            .borrow()
+            .iter()
+            .any(|(s, env)| s == script && env.iter().all(|(k, v)| covers_default(k, v)))
     }
 
     /// Adds a line to the report's header.

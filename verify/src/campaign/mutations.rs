@@ -364,11 +364,9 @@ fn sample(mutations: &[Mutation], level: Level, seed: u64, file: &str) -> Vec<us
         .collect();
     let mut rest: Vec<usize> = (0..n).filter(|i| !picked.contains(i)).collect();
     // Per file, so adding a catalogue does not reshuffle the others (FNV-1a).
-    let file_hash = file
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-        });
+    let file_hash = file.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     let mut rng = crate::stress::Rng::new(seed ^ file_hash);
     for _ in 0..DEFAULT_SEEDED_PER_FILE.min(rest.len()) {
         let i = rng.below(rest.len() as u64) as usize;
@@ -402,7 +400,11 @@ pub fn audit_note(ctx: &Ctx, audited: usize) -> Option<String> {
              {DEFAULT_SEEDED_PER_FILE} chosen by the seed; another `--seed` picks others"
         ),
     };
-    let only = if ctx.opts.only.is_empty() { "" } else { ", after `--only`" };
+    let only = if ctx.opts.only.is_empty() {
+        ""
+    } else {
+        ", after `--only`"
+    };
     Some(format!(
         "mutation audit: {audited} of {total} catalogue mutations ({how}{only}); \
          `cargo verify --deep` audits all {total}"

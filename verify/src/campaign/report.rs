@@ -194,7 +194,14 @@ fn markdown(ctx: &Ctx, rows: &[Row], total: Duration, m: &Meta, pending: usize) 
     if !evidence.is_empty() {
         let _ = writeln!(s, "\n## Caught planted bugs: how to replay\n");
         for (i, r) in evidence {
-            let _ = writeln!(s, "### {}. {} / {}: {}\n", i + 1, r.kind, r.area, r.property);
+            let _ = writeln!(
+                s,
+                "### {}. {} / {}: {}\n",
+                i + 1,
+                r.kind,
+                r.area,
+                r.property
+            );
             let _ = writeln!(s, "```text\n{}\n```\n", r.detail.trim_end());
         }
     }
