@@ -166,46 +166,32 @@ fn markdown(ctx: &Ctx, rows: &[Row], total: Duration, m: &Meta, pending: usize) 
             r.time.as_secs_f64()
         );
     }
-    let failures: Vec<_> = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.outcome == Outcome::Fail)
-        .collect();
-    if !failures.is_empty() {
-        let _ = writeln!(s, "\n## Failures\n");
-        for (i, r) in failures {
-            let _ = writeln!(
-                s,
-                "### {}. {} / {}: {}\n",
-                i + 1,
-                r.kind,
-                r.area,
-                r.property
-            );
-            let _ = writeln!(s, "```text\n{}\n```\n", r.detail.trim_end());
-        }
-    }
+    section(&mut s, rows, "Failures", |r| r.outcome == Outcome::Fail);
     // Passing rows with details: planted bugs caught, with their replay.
-    let evidence: Vec<_> = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.outcome == Outcome::Pass && !r.detail.is_empty())
-        .collect();
-    if !evidence.is_empty() {
-        let _ = writeln!(s, "\n## Caught planted bugs: how to replay\n");
-        for (i, r) in evidence {
-            let _ = writeln!(
-                s,
-                "### {}. {} / {}: {}\n",
-                i + 1,
-                r.kind,
-                r.area,
-                r.property
-            );
-            let _ = writeln!(s, "```text\n{}\n```\n", r.detail.trim_end());
-        }
-    }
+    section(&mut s, rows, "Caught planted bugs: how to replay", |r| {
+        r.outcome == Outcome::Pass && !r.detail.is_empty()
+    });
     s
+}
+
+/// A `## title` section with the detail of every row `pick` selects.
+fn section(s: &mut String, rows: &[Row], title: &str, pick: impl Fn(&Row) -> bool) {
+    let picked: Vec<_> = rows.iter().enumerate().filter(|(_, r)| pick(r)).collect();
+    if picked.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\n## {title}\n");
+    for (i, r) in picked {
+        let _ = writeln!(
+            s,
+            "### {}. {} / {}: {}\n",
+            i + 1,
+            r.kind,
+            r.area,
+            r.property
+        );
+        let _ = writeln!(s, "```text\n{}\n```\n", r.detail.trim_end());
+    }
 }
 
 fn json_str(s: &str) -> String {
