@@ -17,6 +17,8 @@ use crate::state::{self, check, queues, Item};
 
 macro_rules! entry {
     ($name:ident, $body:ident) => {
+        /// # Safety
+        /// CPython calls it with the GIL held, our module and vectorcall arguments.
         unsafe extern "C" fn $name(
             m: *mut PyObject,
             args: *const *mut PyObject,
@@ -60,6 +62,8 @@ pub const METHODS: [ffi::PyMethodDef; 17] = [
     ffi::PyMethodDef::zeroed(),
 ];
 
+/// # Safety
+/// GIL held; `a` CPython's vectorcall arguments.
 unsafe fn one_qid(fname: &CStr, a: FastArgs) -> PyResult<QueueId> {
     // SAFETY: CPython's vectorcall arguments (caller).
     unsafe {
@@ -70,6 +74,9 @@ unsafe fn one_qid(fname: &CStr, a: FastArgs) -> PyResult<QueueId> {
 
 /// CPython 3.13's `qidarg_converter` (its label is empty, hence the
 /// leading space in "` must be a non-negative int`", kept verbatim).
+///
+/// # Safety
+/// GIL held; `q` a live (borrowed) argument.
 unsafe fn qid_arg(q: *mut PyObject) -> PyResult<QueueId> {
     // SAFETY: `q` is a borrowed argument (caller).
     Ok(QueueId(unsafe { pf::id_arg(q, "")? } as u64))
@@ -79,6 +86,8 @@ fn unboundop(op: i64) -> PyResult<UnboundOp> {
     UnboundOp::try_from(op).map_err(|e| pf::value_error(&e.to_string()))
 }
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn create_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed args.
     unsafe {
@@ -92,6 +101,8 @@ unsafe fn create_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 entry!(create, create_impl);
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn destroy_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
@@ -102,6 +113,8 @@ unsafe fn destroy_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 entry!(destroy, destroy_impl);
 
+/// # Safety
+/// CPython calls it (METH_NOARGS) with the GIL held.
 unsafe extern "C" fn list_all(_m: *mut PyObject, _: *mut PyObject) -> *mut PyObject {
     pf::ret((|| {
         let all = queues().list_all();
@@ -124,6 +137,9 @@ unsafe extern "C" fn list_all(_m: *mut PyObject, _: *mut PyObject) -> *mut PyObj
 
 /// Parses and converts the put arguments (conversion happens here, in the
 /// caller's interpreter, before any queue is touched, as CPython does).
+///
+/// # Safety
+/// GIL held; `a` CPython's vectorcall arguments.
 unsafe fn put_args(
     fname: &CStr,
     a: FastArgs,
@@ -146,6 +162,8 @@ unsafe fn put_args(
     }
 }
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn put_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held. A refused item is dropped inside the kernel call,
     // with the GIL still held (native data is routed by CPython).
@@ -160,6 +178,9 @@ entry!(put, put_impl);
 
 /// `(obj, fmt, None)` or `(None, fmt, unboundop)` for an unbound item
 /// (whose own fmt died with its data: the queue's default is reported).
+///
+/// # Safety
+/// GIL held (the item's objects are built in the calling interpreter).
 unsafe fn received(qid: QueueId, r: Received<Item>) -> PyResult<Owned> {
     match r {
         Received::Item(item) => {
@@ -177,6 +198,8 @@ unsafe fn received(qid: QueueId, r: Received<Item>) -> PyResult<Owned> {
     }
 }
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn get_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
@@ -187,6 +210,8 @@ unsafe fn get_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 entry!(get, get_impl);
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn bind_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
@@ -197,6 +222,8 @@ unsafe fn bind_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 entry!(bind, bind_impl);
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn release_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
@@ -207,6 +234,8 @@ unsafe fn release_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 entry!(release, release_impl);
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn get_maxsize_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
@@ -216,6 +245,8 @@ unsafe fn get_maxsize_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 entry!(get_maxsize, get_maxsize_impl);
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn get_queue_defaults_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
@@ -226,6 +257,8 @@ unsafe fn get_queue_defaults_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Own
 }
 entry!(get_queue_defaults, get_queue_defaults_impl);
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn is_full_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
@@ -235,6 +268,8 @@ unsafe fn is_full_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 entry!(is_full, is_full_impl);
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn get_count_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
@@ -244,6 +279,8 @@ unsafe fn get_count_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 entry!(get_count, get_count_impl);
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn register_heap_types_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed args; state slots own their references.
     unsafe {
@@ -274,6 +311,9 @@ unsafe fn register_heap_types_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Ow
 entry!(register_heap_types, register_heap_types_impl);
 
 /// `None` = forever; else a non-negative number of seconds (fractions kept).
+///
+/// # Safety
+/// GIL held; `t` NULL or a live (borrowed) argument.
 unsafe fn timeout_arg(t: *mut PyObject) -> PyResult<Option<Duration>> {
     // SAFETY: `t` is NULL or a borrowed argument.
     unsafe {
@@ -299,6 +339,9 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
 /// Waits in slices of [`SIGNAL_CHECK`] with the GIL released, checking for
 /// signals in between. `attempt(slice)` returns `None` to keep waiting.
+///
+/// # Safety
+/// GIL held on entry; `attempt` touches no Python object (it runs detached).
 unsafe fn wait_loop<R>(
     timeout: Option<Duration>,
     mut attempt: impl FnMut(Duration) -> Option<R>,
@@ -327,6 +370,8 @@ unsafe fn wait_loop<R>(
     }
 }
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn get_wait_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed args.
     unsafe {
@@ -353,6 +398,8 @@ unsafe fn get_wait_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 entry!(get_wait, get_wait_impl);
 
+/// # Safety
+/// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn put_wait_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held while converting and raising. The kernel refuses
     // (and releases) the item on timeout, so the wait is one GIL-free call
@@ -369,6 +416,8 @@ unsafe fn put_wait_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 entry!(put_wait, put_wait_impl);
 
+/// # Safety
+/// CPython calls it (METH_NOARGS) with the GIL held.
 unsafe extern "C" fn live_items(_m: *mut PyObject, _: *mut PyObject) -> *mut PyObject {
     let n: usize = queues()
         .list_all()
@@ -378,6 +427,8 @@ unsafe extern "C" fn live_items(_m: *mut PyObject, _: *mut PyObject) -> *mut PyO
     pf::ret(pf::int(n as i64))
 }
 
+/// # Safety
+/// CPython calls it (METH_NOARGS) with the GIL held.
 unsafe extern "C" fn kernel_name(_m: *mut PyObject, _: *mut PyObject) -> *mut PyObject {
     pf::ret(pf::str("xikernel"))
 }

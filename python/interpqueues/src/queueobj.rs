@@ -18,6 +18,9 @@ use xikernel_py::module;
 use crate::state;
 
 /// `crossinterpdatafunc` for the registered `Queue` type.
+///
+/// # Safety
+/// CPython calls it in the owner, GIL held, with a live object and the struct to fill.
 pub unsafe extern "C" fn queueobj_shared(
     tstate: *mut PyThreadState,
     obj: *mut PyObject,
@@ -52,6 +55,9 @@ unsafe fn shared(tstate: *mut PyThreadState, obj: *mut PyObject, xid: *mut RawXi
 }
 
 /// Releases the binding (in the owner; CPython routes it there).
+///
+/// # Safety
+/// CPython calls it once per datum, in the owner, with the `Box<u64>` of `shared`.
 unsafe extern "C" fn free_xid(raw: *mut c_void) {
     // SAFETY: `raw` is the Box<u64> made in `shared`, freed exactly once
     // (CPython calls `free` once per datum).
@@ -61,6 +67,9 @@ unsafe extern "C" fn free_xid(raw: *mut c_void) {
 }
 
 /// `new_object`: `Queue(qid)` in the receiving interpreter.
+///
+/// # Safety
+/// CPython calls it with the GIL held and a struct filled by `shared`.
 unsafe extern "C" fn from_xid(xid: *mut RawXid) -> *mut PyObject {
     // SAFETY: CPython calls new_object with the GIL held and the filled
     // struct, whose data is our boxed u64.

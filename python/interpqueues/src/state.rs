@@ -92,6 +92,8 @@ fn clear_interpreter(id: InterpId) {
     queues().clear_interpreter(id);
 }
 
+/// # Safety
+/// CPython's GC calls it with our module and a valid visitor.
 pub unsafe extern "C" fn traverse(
     m: *mut PyObject,
     visit: ffi::visitproc,
@@ -116,6 +118,8 @@ pub unsafe extern "C" fn traverse(
     0
 }
 
+/// # Safety
+/// CPython calls it (GC or dealloc) with the GIL held and our module.
 pub unsafe extern "C" fn clear(m: *mut PyObject) -> c_int {
     // SAFETY: GIL held (GC or module dealloc); each slot owns a reference.
     unsafe {
@@ -133,6 +137,8 @@ pub unsafe extern "C" fn clear(m: *mut PyObject) -> c_int {
     0
 }
 
+/// # Safety
+/// CPython calls it at deallocation of our module, GIL held.
 pub unsafe extern "C" fn free(m: *mut c_void) {
     // SAFETY: same as `clear`, at module deallocation.
     unsafe { clear(m.cast()) };

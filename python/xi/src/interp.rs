@@ -47,6 +47,8 @@ extern "C" {
 /// Called in the finalising interpreter (its GIL held) with its id.
 pub type ExitHook = fn(InterpId);
 
+/// # Safety
+/// CPython calls it at interpreter exit, GIL held, with the `ExitHook` registered by `on_exit`.
 unsafe extern "C" fn exit_trampoline(data: *mut c_void) {
     // SAFETY: `data` is the `ExitHook` fn pointer `on_exit` registered
     // (fn pointers round-trip through `*mut c_void` on every platform
