@@ -77,6 +77,8 @@ impl<T> Channels<T> {
     /// timeout: the item is withdrawn, `Err(Timeout)` is returned unless the
     /// item was received (`Ok`) or discarded (`HasClosed`) meanwhile, and the
     /// caller, which knows it interrupted, reports its own error.
+    // `send_wait`'s arguments plus the two of the check.
+    #[allow(clippy::too_many_arguments)]
     pub fn send_wait_interruptible(
         &self,
         interp: InterpId,

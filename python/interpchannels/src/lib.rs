@@ -18,6 +18,8 @@
 //! import gets its own module object and state (multi-phase init,
 //! `Py_MOD_PER_INTERPRETER_GIL_SUPPORTED`).
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 mod cid;
 mod errors;
 mod funcs;
