@@ -134,6 +134,12 @@ class ChannelIdRefTests(Base):
         del future
         self.assertEqual(_c.get_count(cid), 0, "still alive")
 
+    def test_list_all_with_a_closed_channel(self):
+        # CPython 3.13.0 segfaults here (NULL channel; gh-140652).
+        cid = _c.create(REPLACE)
+        _c.close(cid)
+        self.assertIn((cid, REPLACE), _c.list_all())
+
     def test_destroy_with_live_ids(self):
         cid = _c.create(REPLACE)
         keep = cid.send
