@@ -99,6 +99,48 @@ class ValueTests(Base):
             q.destroy(qid)
 
 
+class ArgumentTests(Base):
+    """send/recv parse vectorcall arguments themselves on the common path
+    and hand the rest to CPython's parser: messages must stay CPython's
+    (these are native 3.13.0's, probed)."""
+
+    def check(self, call, exc, msg):
+        with self.assertRaises(exc) as cm:
+            call()
+        self.assertEqual(str(cm.exception), msg)
+
+    def test_errors_read_like_cpython(self):
+        cid = _c.create(REPLACE)
+        self.check(lambda: _c.send(cid), TypeError,
+                   "channel_send() missing required argument 'obj' (pos 2)")
+        self.check(lambda: _c.send(cid, 1, 3, True), TypeError,
+                   "channel_send() takes at most 3 positional arguments (4 given)")
+        self.check(lambda: _c.send(cid, 1, unboundop=9, blocking=False), ValueError,
+                   "unsupported unboundop 9")
+        self.check(lambda: _c.send(cid, 1, foo=1), TypeError,
+                   "channel_send() got an unexpected keyword argument 'foo'")
+        self.check(lambda: _c.send(cid, 1, 2.0), TypeError,
+                   "'float' object cannot be interpreted as an integer")
+        self.check(lambda: _c.send(cid, 1, 2**40, blocking=False), OverflowError,
+                   "signed integer is greater than maximum")
+        self.check(lambda: _c.send(-1, 1, blocking=False), ValueError,
+                   "channel ID must be a non-negative int, got -1")
+        self.check(lambda: _c.send(cid, 1, blocking=False, timeout=1), ValueError,
+                   "can't specify a timeout for a non-blocking call")
+        self.check(lambda: _c.recv(cid, 1, 2), TypeError,
+                   "channel_recv() takes at most 2 arguments (3 given)")
+        self.check(lambda: _c.recv(1.5), TypeError, "channel ID must be an int, got float")
+        self.check(lambda: _c.send(cid, 1, unboundop=1, timeout=0.01), TimeoutError, "timed out")
+
+    def test_keyword_forms(self):
+        cid = _c.create(REPLACE)
+        self.assertIsNone(_c.send(cid, obj=1, blocking=False))
+        self.assertIsNone(_c.send(cid, 2, True, blocking=False))
+        self.assertEqual(_c.recv(cid, default=5), (1, None))
+        self.assertEqual(_c.recv(cid=cid), (2, None))
+        self.assertEqual(_c.recv(cid, 7), (7, None))
+
+
 class ChannelIdRefTests(Base):
     def test_last_id_object_destroys_the_channel(self):
         cid = _c.create(REPLACE)

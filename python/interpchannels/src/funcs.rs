@@ -7,6 +7,7 @@ use core::ptr;
 
 use pyo3_ffi::*;
 use xikernel::channel::{ChannelError, End, Received, UnboundOp};
+use xikernel_py::ffi::FastArgs;
 use xikernel_py::interp;
 
 use crate::cid::{self, cid_converter, CidArg, BOTH, RECV, SEND};
@@ -210,26 +211,111 @@ unsafe extern "C" fn list_interpreters(
     }
 }
 
-/// `send` and `send_buffer`.
+/// Parsed `send` / `send_buffer` arguments.
+struct SendArgs {
+    cid: CidArg,
+    obj: *mut PyObject,
+    op: c_int,
+    blocking: bool,
+    timeout: *mut PyObject,
+}
+
+/// What the vectorcall fast path made of a call.
+enum Fast<T> {
+    Parsed(T),
+    /// Anything unusual: CPython's own parser decides (and words errors).
+    Fallback,
+    /// An exception is set.
+    Error,
+}
+
+/// `send(cid, obj[, unboundop], *, blocking, timeout)` without building a
+/// tuple and a dict: positional `cid`, `obj`, an exact-int `unboundop`,
+/// and the keywords `blocking` / `timeout` (or `unboundop`). Every other
+/// shape goes to CPython's parser.
 ///
 /// # Safety
-/// As (1).
-unsafe fn send_impl(
+/// GIL held; `a` is what CPython passed; `module` is ours.
+unsafe fn fast_send(module: *mut PyObject, a: &FastArgs) -> Fast<SendArgs> {
+    // SAFETY: `args` holds `nargs` positional values then one per name in
+    // `kwnames`, all borrowed for the call (vectorcall protocol).
+    unsafe {
+        let nargs = PyVectorcall_NARGS(a.nargsf as usize) as usize;
+        if !(2..=3).contains(&nargs) {
+            return Fast::Fallback;
+        }
+        let mut out = SendArgs {
+            cid: CidArg::new(module),
+            obj: *a.args.add(1),
+            op: UnboundOp::Replace as c_int,
+            blocking: true,
+            timeout: ptr::null_mut(),
+        };
+        let mut op_arg = (nargs == 3).then(|| *a.args.add(2));
+        let mut blocking_arg = None;
+        let nkw = if a.kwnames.is_null() {
+            0
+        } else {
+            PyTuple_GET_SIZE(a.kwnames) as usize
+        };
+        for k in 0..nkw {
+            let name = PyTuple_GET_ITEM(a.kwnames, k as Py_ssize_t);
+            let value = *a.args.add(nargs + k);
+            if PyUnicode_CompareWithASCIIString(name, c"blocking".as_ptr()) == 0 {
+                blocking_arg = Some(value);
+            } else if PyUnicode_CompareWithASCIIString(name, c"timeout".as_ptr()) == 0 {
+                out.timeout = value;
+            } else if nargs == 2
+                && PyUnicode_CompareWithASCIIString(name, c"unboundop".as_ptr()) == 0
+            {
+                op_arg = Some(value);
+            } else {
+                return Fast::Fallback;
+            }
+        }
+        if let Some(op) = op_arg {
+            if PyLong_CheckExact(op) == 0 {
+                return Fast::Fallback;
+            }
+            let mut overflow = 0;
+            let v = PyLong_AsLongAndOverflow(op, &mut overflow);
+            match c_int::try_from(v) {
+                Ok(v) if overflow == 0 => out.op = v,
+                _ => return Fast::Fallback,
+            }
+        }
+        if cid_converter(*a.args, (&mut out.cid as *mut CidArg).cast()) == 0 {
+            return Fast::Error;
+        }
+        if let Some(b) = blocking_arg {
+            match PyObject_IsTrue(b) {
+                t if t < 0 => return Fast::Error,
+                t => out.blocking = t != 0,
+            }
+        }
+        Fast::Parsed(out)
+    }
+}
+
+/// `send` / `send_buffer` through CPython's parser.
+///
+/// # Safety
+/// GIL held; `args` a tuple, `kwds` null or a dict; `module` is ours.
+unsafe fn parse_send(
     module: *mut PyObject,
     args: *mut PyObject,
     kwds: *mut PyObject,
     fmt: &core::ffi::CStr,
-    buffer: bool,
-) -> *mut PyObject {
+) -> Option<SendArgs> {
+    let kw = kwlist!(c"cid", c"obj", c"unboundop", c"blocking", c"timeout");
+    let mut cid = CidArg::new(module);
+    let mut obj: *mut PyObject = ptr::null_mut();
+    let mut op: c_int = UnboundOp::Replace as c_int;
+    let mut blocking: c_int = 1;
+    let mut timeout: *mut PyObject = ptr::null_mut();
     // SAFETY: GIL held; the format matches the out-pointers.
-    unsafe {
-        let kw = kwlist!(c"cid", c"obj", c"unboundop", c"blocking", c"timeout");
-        let mut cid = CidArg::new(module);
-        let mut obj: *mut PyObject = ptr::null_mut();
-        let mut op: c_int = UnboundOp::Replace as c_int;
-        let mut blocking: c_int = 1;
-        let mut timeout: *mut PyObject = ptr::null_mut();
-        if PyArg_ParseTupleAndKeywords(
+    let ok = unsafe {
+        PyArg_ParseTupleAndKeywords(
             args,
             kwds,
             fmt.as_ptr(),
@@ -240,20 +326,62 @@ unsafe fn send_impl(
             &mut op as *mut c_int,
             &mut blocking as *mut c_int,
             &mut timeout as *mut *mut PyObject,
-        ) == 0
-        {
-            return ptr::null_mut();
-        }
-        let Some(op) = unbound_op(op) else {
+        )
+    };
+    (ok != 0).then_some(SendArgs {
+        cid,
+        obj,
+        op,
+        blocking: blocking != 0,
+        timeout,
+    })
+}
+
+/// `send` and `send_buffer`: the fast path, else CPython's parser.
+///
+/// # Safety
+/// As (1), with vectorcall arguments.
+unsafe fn send_impl(
+    module: *mut PyObject,
+    a: FastArgs,
+    fmt: &core::ffi::CStr,
+    buffer: bool,
+) -> *mut PyObject {
+    // SAFETY: GIL held; `a` is what CPython passed.
+    unsafe {
+        let parsed = match fast_send(module, &a) {
+            Fast::Parsed(p) => p,
+            Fast::Error => return ptr::null_mut(),
+            Fast::Fallback => {
+                let Ok((t, d)) = a.to_tuple_dict() else {
+                    return ptr::null_mut();
+                };
+                let dp = d.as_ref().map_or(ptr::null_mut(), |d| d.as_ptr());
+                match parse_send(module, t.as_ptr(), dp, fmt) {
+                    Some(p) => p,
+                    None => return ptr::null_mut(),
+                }
+            }
+        };
+        send_parsed(module, parsed, buffer)
+    }
+}
+
+/// # Safety
+/// GIL held; `module` is ours; the objects in `p` are borrowed from the call.
+unsafe fn send_parsed(module: *mut PyObject, p: SendArgs, buffer: bool) -> *mut PyObject {
+    // SAFETY: GIL held; `p.obj` and `p.timeout` are live for the call.
+    unsafe {
+        let Some(op) = unbound_op(p.op) else {
             return ptr::null_mut();
         };
-        let Ok(timeout) = wait::parse_timeout(timeout, blocking != 0) else {
+        let Ok(timeout) = wait::parse_timeout(p.timeout, p.blocking) else {
             return ptr::null_mut();
         };
         item::release_deferred();
         let interp = interp::current();
         let it = if buffer {
-            let view = PyMemoryView_FromObject(obj);
+            let view = PyMemoryView_FromObject(p.obj);
             if view.is_null() {
                 return view;
             }
@@ -261,17 +389,17 @@ unsafe fn send_impl(
             Py_DECREF(view);
             it
         } else {
-            item::from_object(obj, interp.0)
+            item::from_object(p.obj, interp.0)
         };
         let Some(it) = it else {
             return ptr::null_mut();
         };
-        if blocking != 0 {
-            wait::send(module, interp, cid.id(), it, op, timeout)
+        if p.blocking {
+            wait::send(module, interp, p.cid.id(), it, op, timeout)
         } else {
             none_or_raise(
                 module,
-                global::get().channels.send(interp, cid.id(), it, op),
+                global::get().channels.send(interp, p.cid.id(), it, op),
             )
         }
     }
@@ -279,20 +407,32 @@ unsafe fn send_impl(
 
 unsafe extern "C" fn send(
     module: *mut PyObject,
-    args: *mut PyObject,
-    kwds: *mut PyObject,
+    args: *const *mut PyObject,
+    nargsf: Py_ssize_t,
+    kwnames: *mut PyObject,
 ) -> *mut PyObject {
-    // SAFETY: (5) as (1).
-    unsafe { send_impl(module, args, kwds, c"O&O|i$pO:channel_send", false) }
+    let a = FastArgs {
+        args,
+        nargsf,
+        kwnames,
+    };
+    // SAFETY: (5) as (1), with vectorcall arguments.
+    unsafe { send_impl(module, a, c"O&O|i$pO:channel_send", false) }
 }
 
 unsafe extern "C" fn send_buffer(
     module: *mut PyObject,
-    args: *mut PyObject,
-    kwds: *mut PyObject,
+    args: *const *mut PyObject,
+    nargsf: Py_ssize_t,
+    kwnames: *mut PyObject,
 ) -> *mut PyObject {
-    // SAFETY: (6) as (1).
-    unsafe { send_impl(module, args, kwds, c"O&O|i$pO:channel_send_buffer", true) }
+    let a = FastArgs {
+        args,
+        nargsf,
+        kwnames,
+    };
+    // SAFETY: (6) as (1), with vectorcall arguments.
+    unsafe { send_impl(module, a, c"O&O|i$pO:channel_send_buffer", true) }
 }
 
 /// `(obj, None)` for an item, `(None, op)` for an unbound one.
@@ -317,25 +457,46 @@ unsafe fn received(r: Received<Item>) -> *mut PyObject {
 
 unsafe extern "C" fn recv(
     module: *mut PyObject,
-    args: *mut PyObject,
-    kwds: *mut PyObject,
+    args: *const *mut PyObject,
+    nargsf: Py_ssize_t,
+    kwnames: *mut PyObject,
 ) -> *mut PyObject {
-    // SAFETY: (7) as (1).
+    let a = FastArgs {
+        args,
+        nargsf,
+        kwnames,
+    };
+    // SAFETY: (7) as (1), with vectorcall arguments: `args` holds `nargs`
+    // borrowed positional values (no keywords on the fast path).
     unsafe {
-        let kw = kwlist!(c"cid", c"default");
+        let nargs = PyVectorcall_NARGS(a.nargsf as usize) as usize;
         let mut cid = CidArg::new(module);
         let mut dflt: *mut PyObject = ptr::null_mut();
-        if PyArg_ParseTupleAndKeywords(
-            args,
-            kwds,
-            c"O&|O:channel_recv".as_ptr(),
-            kw.as_ptr(),
-            CONVERT,
-            &mut cid as *mut CidArg,
-            &mut dflt as *mut *mut PyObject,
-        ) == 0
-        {
-            return ptr::null_mut();
+        if a.kwnames.is_null() && (1..=2).contains(&nargs) {
+            if cid_converter(*a.args, (&mut cid as *mut CidArg).cast()) == 0 {
+                return ptr::null_mut();
+            }
+            if nargs == 2 {
+                dflt = *a.args.add(1);
+            }
+        } else {
+            let Ok((t, d)) = a.to_tuple_dict() else {
+                return ptr::null_mut();
+            };
+            let dp = d.as_ref().map_or(ptr::null_mut(), |d| d.as_ptr());
+            let kw = kwlist!(c"cid", c"default");
+            if PyArg_ParseTupleAndKeywords(
+                t.as_ptr(),
+                dp,
+                c"O&|O:channel_recv".as_ptr(),
+                kw.as_ptr(),
+                CONVERT,
+                &mut cid as *mut CidArg,
+                &mut dflt as *mut *mut PyObject,
+            ) == 0
+            {
+                return ptr::null_mut();
+            }
         }
         match global::get().channels.recv(interp::current(), cid.id()) {
             Ok(r) => received(r),
@@ -589,22 +750,7 @@ unsafe extern "C" fn kernel(_: *mut PyObject, _: *mut PyObject) -> *mut PyObject
     unsafe { PyUnicode_FromString(c"xikernel".as_ptr()) }
 }
 
-type KwFn = unsafe extern "C" fn(*mut PyObject, *mut PyObject, *mut PyObject) -> *mut PyObject;
-
-const fn kw_method(
-    name: &'static core::ffi::CStr,
-    f: KwFn,
-    doc: &'static core::ffi::CStr,
-) -> PyMethodDef {
-    PyMethodDef {
-        ml_name: name.as_ptr(),
-        ml_meth: PyMethodDefPointer {
-            PyCFunctionWithKeywords: f,
-        },
-        ml_flags: METH_VARARGS | METH_KEYWORDS,
-        ml_doc: doc.as_ptr(),
-    }
-}
+use xikernel_py::module::{method as kw_method, method_fast as fast_method};
 
 static mut METHODS: [PyMethodDef; 17] = [
     kw_method(c"create", create, c"channel_create(unboundop) -> cid\n\nCreate a new cross-interpreter channel and return a unique generated ID."),
@@ -616,9 +762,9 @@ static mut METHODS: [PyMethodDef; 17] = [
         ml_doc: c"channel_list_all() -> [cid]\n\nReturn the list of all IDs for active channels.".as_ptr(),
     },
     kw_method(c"list_interpreters", list_interpreters, c"channel_list_interpreters(cid, *, send) -> [id]\n\nReturn the list of all interpreter IDs associated with an end of the channel.\n\nThe 'send' argument should be a boolean indicating whether to use the send or\nreceive end."),
-    kw_method(c"send", send, c"channel_send(cid, obj, *, blocking=True, timeout=None)\n\nAdd the object's data to the channel's queue.\nBy default this waits for the object to be received."),
-    kw_method(c"send_buffer", send_buffer, c"channel_send_buffer(cid, obj, *, blocking=True, timeout=None)\n\nAdd the object's buffer to the channel's queue.\nBy default this waits for the object to be received."),
-    kw_method(c"recv", recv, c"channel_recv(cid, [default]) -> (obj, unboundop)\n\nReturn a new object from the data at the front of the channel's queue.\n\nIf there is nothing to receive then raise ChannelEmptyError, unless\na default value is provided.  In that case return it."),
+    fast_method(c"send", send, c"channel_send(cid, obj, *, blocking=True, timeout=None)\n\nAdd the object's data to the channel's queue.\nBy default this waits for the object to be received."),
+    fast_method(c"send_buffer", send_buffer, c"channel_send_buffer(cid, obj, *, blocking=True, timeout=None)\n\nAdd the object's buffer to the channel's queue.\nBy default this waits for the object to be received."),
+    fast_method(c"recv", recv, c"channel_recv(cid, [default]) -> (obj, unboundop)\n\nReturn a new object from the data at the front of the channel's queue.\n\nIf there is nothing to receive then raise ChannelEmptyError, unless\na default value is provided.  In that case return it."),
     kw_method(c"recv_wait", recv_wait, c"recv_wait(cid, timeout=None) -> (obj, unboundop)\n\nxikernel extension: like recv(), but wait (GIL released, woken by the\nsender) until an item arrives; TimeoutError after 'timeout' seconds."),
     kw_method(c"close", close, c"channel_close(cid, *, send=None, recv=None, force=False)\n\nClose the channel for all interpreters.\n\nIf the channel is empty then the keyword args are ignored and both\nends are immediately closed.  Otherwise, if 'force' is True then\nall queued items are released and both ends are immediately\nclosed.\n\nIf the channel is not empty *and* 'force' is False then following\nhappens:\n\n * recv is True (regardless of send):\n   - raise ChannelNotEmptyError\n * recv is None and send is None:\n   - raise ChannelNotEmptyError\n * send is True and recv is not True:\n   - fully close the 'send' end\n   - close the 'recv' end to interpreters not already receiving\n   - fully close it once empty\n\nClosing an already closed channel results in a ChannelClosedError.\n\nOnce the channel's ID has no more ref counts in any interpreter\nthe channel will be destroyed."),
     kw_method(c"release", release, c"channel_release(cid, *, send=None, recv=None, force=True)\n\nClose the channel for the current interpreter.  'send' and 'recv'\n(bool) may be used to indicate the ends to close.  By default both\nends are closed.  Closing an already closed end is a noop."),

@@ -310,6 +310,25 @@ impl FastArgs {
                 out[..nargs].copy_from_slice(core::slice::from_raw_parts(self.args, nargs));
                 return Ok(out);
             }
+            let (t, d) = self.to_tuple_dict()?;
+            let dp = d.as_ref().map_or(ptr::null_mut(), Owned::as_ptr);
+            // The borrowed results stay valid: the tuple and dict only
+            // borrowed what the caller keeps alive anyway.
+            parse_args(fname, t.as_ptr(), dp, names, required)
+        }
+    }
+
+    /// The classic `(args, kwargs)` pair (kwargs `None` when there are no
+    /// keywords), for handing the call to CPython's own parser.
+    ///
+    /// # Safety
+    /// As [`parse`](Self::parse).
+    pub unsafe fn to_tuple_dict(&self) -> PyResult<(Owned, Option<Owned>)> {
+        // SAFETY: as in `parse`: `args` holds the positional arguments then
+        // one value per name in `kwnames`, borrowed for the call; the new
+        // tuple and dict take their own references.
+        unsafe {
+            let nargs = ffi::PyVectorcall_NARGS(self.nargsf as usize) as usize;
             let nkw = if self.kwnames.is_null() {
                 0
             } else {
@@ -321,22 +340,17 @@ impl FastArgs {
                 ffi::Py_INCREF(a);
                 ffi::PyTuple_SET_ITEM(t.as_ptr(), i as ffi::Py_ssize_t, a);
             }
-            let d = if nkw > 0 {
-                let d = Owned::from_new(ffi::PyDict_New())?;
-                for i in 0..nkw {
-                    let k = ffi::PyTuple_GET_ITEM(self.kwnames, i as ffi::Py_ssize_t);
-                    if ffi::PyDict_SetItem(d.as_ptr(), k, *self.args.add(nargs + i)) < 0 {
-                        return Err(PyErrSet);
-                    }
+            if nkw == 0 {
+                return Ok((t, None));
+            }
+            let d = Owned::from_new(ffi::PyDict_New())?;
+            for i in 0..nkw {
+                let k = ffi::PyTuple_GET_ITEM(self.kwnames, i as ffi::Py_ssize_t);
+                if ffi::PyDict_SetItem(d.as_ptr(), k, *self.args.add(nargs + i)) < 0 {
+                    return Err(PyErrSet);
                 }
-                Some(d)
-            } else {
-                None
-            };
-            let dp = d.as_ref().map_or(ptr::null_mut(), Owned::as_ptr);
-            // The borrowed results stay valid: the tuple and dict only
-            // borrowed what the caller keeps alive anyway.
-            parse_args(fname, t.as_ptr(), dp, names, required)
+            }
+            Ok((t, Some(d)))
         }
     }
 }
