@@ -138,9 +138,11 @@ pub fn run_sh(
         Ok(c) => c,
         Err(e) => return finish(Exit::NotStarted(e.to_string())),
     };
+    // `--` is essential: procps' `kill -KILL -<pid>` parses the group as an
+    // option and signals pid -1, i.e. every process we may kill.
     let kill = |child: &mut std::process::Child| {
         let _ = Command::new("kill")
-            .arg("-KILL")
+            .args(["-s", "KILL", "--"])
             .arg(format!("-{}", child.id()))
             .status();
         let _ = child.wait();
