@@ -5,7 +5,20 @@
 #
 #   bash python/build.sh            # release build
 #   PROFILE=dev bash python/build.sh
+#   bash python/build.sh --install [PYTHON]   # also install into PYTHON's
+#       environment (default: the active virtualenv's python, else PYO3_PYTHON)
+#
+# Installing cannot just drop the .so files into site-packages: CPython's own
+# lib-dynload comes before site-packages on sys.path, so its native modules
+# would win. The install puts them in <site-packages>/xikernel_modules/ and a
+# `xikernel.pth` whose import line moves that folder to the front of sys.path
+# at start-up, in the main interpreter and in every sub-interpreter (each one
+# runs `site`).
 set -euo pipefail
+install=""; install_py=""
+if [ "${1:-}" = "--install" ]; then
+    install=1; install_py="${2:-}"
+fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 if [ -z "${PYO3_PYTHON:-}" ]; then
@@ -44,3 +57,17 @@ for m in "${mods[@]}"; do
     mv "$here/build/$name$suffix.tmp" "$here/build/$name$suffix"
     echo "built $here/build/$name$suffix"
 done
+
+if [ -n "$install" ]; then
+    if [ -z "$install_py" ]; then
+        if [ -n "${VIRTUAL_ENV:-}" ]; then install_py="$VIRTUAL_ENV/bin/python"; else install_py="$PYO3_PYTHON"; fi
+    fi
+    "$install_py" -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version' \
+        || { echo "build.sh: $install_py is not CPython 3.13" >&2; exit 2; }
+    site="$("$install_py" -c "import sysconfig; print(sysconfig.get_path('platlib'))")"
+    mkdir -p "$site/xikernel_modules"
+    cp "$here"/build/_interp*"$suffix" "$site/xikernel_modules/"
+    printf '%s\n' "import sys; p = '$site/xikernel_modules'; p in sys.path and sys.path.remove(p); sys.path.insert(0, p)" \
+        > "$site/xikernel.pth"
+    "$install_py" -c 'import _interpqueues as m; assert m._kernel() == "xikernel", m.__file__; print("installed", m.__file__)'
+fi
