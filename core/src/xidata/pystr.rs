@@ -167,9 +167,10 @@ impl PyString {
 
     /// From code points; `Err(index)` of the first one above U+10FFFF.
     pub fn from_code_points<I: IntoIterator<Item = u32>>(cps: I) -> Result<Self, usize> {
-        let mut bytes = Vec::new();
+        let cps = cps.into_iter();
+        let mut bytes = Vec::with_capacity(cps.size_hint().0);
         let mut utf8 = true;
-        for (i, cp) in cps.into_iter().enumerate() {
+        for (i, cp) in cps.enumerate() {
             if !push_code_point(&mut bytes, cp) {
                 return Err(i);
             }

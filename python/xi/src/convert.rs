@@ -23,7 +23,7 @@ use core::ptr;
 
 use pyo3_ffi as ffi;
 use pyo3_ffi::PyObject;
-use xikernel::xidata::{self, DecodeOptions, Event, Events, StrRef, Writer, XiData};
+use xikernel::xidata::{self, DecodeOptions, Event, Events, PyString, StrRef, Writer, XiData};
 
 use crate::crossinterp::NativeXid;
 use crate::ffi::{Owned, PyErrSet, PyResult};
@@ -168,42 +168,19 @@ unsafe fn write_str(w: &mut Writer<'_>, obj: *mut PyObject) -> PyResult<()> {
         }
         let kind = ffi::PyUnicode_KIND(obj);
         let data = ffi::PyUnicode_DATA(obj);
-        let mut buf = Vec::with_capacity(n * 3);
-        for i in 0..n {
-            let cp = match kind {
-                1 => u32::from(*data.cast::<u8>().add(i)),
-                2 => u32::from(*data.cast::<u16>().add(i)),
-                _ => *data.cast::<u32>().add(i),
-            };
-            push_code_point(&mut buf, cp);
-        }
-        match StrRef::new(&buf) {
+        let cps = (0..n).map(|i| match kind {
+            1 => u32::from(*data.cast::<u8>().add(i)),
+            2 => u32::from(*data.cast::<u16>().add(i)),
+            _ => *data.cast::<u32>().add(i),
+        });
+        // The kernel's own generalized UTF-8 writer (lone surrogates kept).
+        match PyString::from_code_points(cps) {
             Ok(s) => {
-                w.py_str(s);
+                w.py_str(s.as_ref());
                 Ok(())
             }
             Err(_) => Err(crate::ffi::value_error("string has an invalid code point")),
         }
-    }
-}
-
-/// Generalized UTF-8: UTF-8's bit layout for every code point, surrogates
-/// included (each one on its own, never combined).
-fn push_code_point(out: &mut Vec<u8>, cp: u32) {
-    match cp {
-        0..=0x7f => out.push(cp as u8),
-        0x80..=0x7ff => out.extend_from_slice(&[0xc0 | (cp >> 6) as u8, 0x80 | (cp & 0x3f) as u8]),
-        0x800..=0xffff => out.extend_from_slice(&[
-            0xe0 | (cp >> 12) as u8,
-            0x80 | ((cp >> 6) & 0x3f) as u8,
-            0x80 | (cp & 0x3f) as u8,
-        ]),
-        _ => out.extend_from_slice(&[
-            0xf0 | (cp >> 18) as u8,
-            0x80 | ((cp >> 12) & 0x3f) as u8,
-            0x80 | ((cp >> 6) & 0x3f) as u8,
-            0x80 | (cp & 0x3f) as u8,
-        ]),
     }
 }
 
