@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
-# Builds xikernel's CPython 3.13 extension modules and puts them, named as
-# CPython expects, in python/build/ (put that first on PYTHONPATH to shadow
-# CPython's own _interpqueues / _interpchannels).
+# The developer build of xikernel's CPython 3.13 extension modules (users:
+# `pip install ./python`, see README.md). Builds the binding's one shared
+# library (crate `native/`) and lays it out in python/build/ for
+# PYTHONPATH use:
+#
+#   python/build/_xikernel_native<EXT_SUFFIX>       the library
+#   python/build/_interpqueues<EXT_SUFFIX>   -> symlink to it
+#   python/build/_interpchannels<EXT_SUFFIX> -> symlink to it
+#
+# With python/build first on PYTHONPATH, `import _interpqueues` finds ours
+# before CPython's lib-dynload, in the main interpreter and in every
+# sub-interpreter. The symlinks (not copies) matter: the dynamic loader
+# recognises the same file and maps it once, so both modules share one
+# kernel, as in the pip-installed package.
 #
 #   bash python/build.sh            # release build
 #   PROFILE=dev bash python/build.sh
-#   bash python/build.sh --install [PYTHON]   # also install into PYTHON's
-#       environment (default: the active virtualenv's python, else PYO3_PYTHON)
 #
-# Installing cannot just drop the .so files into site-packages: CPython's own
-# lib-dynload comes before site-packages on sys.path, so its native modules
-# would win. The install puts them in <site-packages>/xikernel_modules/ and a
-# `xikernel.pth` whose import line moves that folder to the front of sys.path
-# at start-up, in the main interpreter and in every sub-interpreter (each one
-# runs `site`).
+# Honours CARGO_TARGET_DIR (the mutation audit builds in a scratch target).
 set -euo pipefail
-install=""; install_py=""
 if [ "${1:-}" = "--install" ]; then
-    install=1; install_py="${2:-}"
+    echo "build.sh: --install is gone; install with: python -m pip install ./python (README.md)" >&2
+    exit 2
 fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -35,39 +39,15 @@ suffix="$("$PYO3_PYTHON" -c "import sysconfig; print(sysconfig.get_config_var('E
 
 profile="${PROFILE:-release}"
 dir=release; [ "$profile" = dev ] && dir=debug
-# module name : crate lib name (members that exist are built)
-mods=(_interpqueues:xikernel_interpqueues _interpchannels:xikernel_interpchannels)
-pkgs=()
-for m in "${mods[@]}"; do
-    lib="${m#*:}"
-    [ -d "$here/${lib#xikernel_}" ] && pkgs+=(-p "xikernel-${lib#xikernel_}")
-done
-(cd "$here" && nice -n 5 cargo build --profile "$profile" "${pkgs[@]}")
-# Honour CARGO_TARGET_DIR (the mutation audit builds in a scratch target).
+(cd "$here" && nice -n 5 cargo build --profile "$profile" -p xikernel-native)
 target="${CARGO_TARGET_DIR:-$here/target}"
 case "$target" in /*) ;; *) target="$here/$target" ;; esac
 
 mkdir -p "$here/build"
-for m in "${mods[@]}"; do
-    name="${m%%:*}"; lib="${m#*:}"
-    so="$target/$dir/lib$lib.so"
-    [ -f "$so" ] || continue
-    [ -d "$here/${lib#xikernel_}" ] || continue
-    cp "$so" "$here/build/$name$suffix.tmp"
-    mv "$here/build/$name$suffix.tmp" "$here/build/$name$suffix"
-    echo "built $here/build/$name$suffix"
+lib="_xikernel_native$suffix"
+cp "$target/$dir/libxikernel_native.so" "$here/build/$lib.tmp"
+mv "$here/build/$lib.tmp" "$here/build/$lib"
+for name in _interpqueues _interpchannels; do
+    ln -sfn "$lib" "$here/build/$name$suffix"
+    echo "built $here/build/$name$suffix -> $lib"
 done
-
-if [ -n "$install" ]; then
-    if [ -z "$install_py" ]; then
-        if [ -n "${VIRTUAL_ENV:-}" ]; then install_py="$VIRTUAL_ENV/bin/python"; else install_py="$PYO3_PYTHON"; fi
-    fi
-    "$install_py" -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version' \
-        || { echo "build.sh: $install_py is not CPython 3.13" >&2; exit 2; }
-    site="$("$install_py" -c "import sysconfig; print(sysconfig.get_path('platlib'))")"
-    mkdir -p "$site/xikernel_modules"
-    cp "$here"/build/_interp*"$suffix" "$site/xikernel_modules/"
-    printf '%s\n' "import sys; p = '$site/xikernel_modules'; p in sys.path and sys.path.remove(p); sys.path.insert(0, p)" \
-        > "$site/xikernel.pth"
-    "$install_py" -c 'import _interpqueues as m; assert m._kernel() == "xikernel", m.__file__; print("installed", m.__file__)'
-fi
