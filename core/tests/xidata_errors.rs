@@ -186,8 +186,8 @@ fn lying_lengths_do_not_allocate() {
         d.extend(big);
         assert_eq!(err(&d), (K::LengthTooLarge, 4));
     }
-    // A plausible count that is still a lie: the decoder reserves at most
-    // PREALLOC_ITEMS slots and fails at the end of input.
+    // A plausible count, honest or not: the decoder reserves it only while
+    // the bytes that remain could hold that many items.
     let mut d = doc(&[tag::TUPLE, 0xe8, 0x07]); // 1000 items claimed
     d.extend(std::iter::repeat(tag::NONE).take(999));
     d.push(tag::NONE);

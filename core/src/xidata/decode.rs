@@ -7,9 +7,9 @@
 //! Bounds, whatever the input claims:
 //! - every length prefix is checked against the bytes that remain before
 //!   anything is sliced or allocated (a tuple of `n` items needs `n` bytes);
-//! - the owned decoder pre-allocates at most [`PREALLOC_ITEMS`] slots per
-//!   tuple and grows from real items, so memory stays within a constant
-//!   factor of the input (`size_of::<Value>()` x 2 per input byte at worst);
+//! - the owned decoder reserves a tuple's count only while the open tuples
+//!   together owe no more items than bytes remain, so its tree holds at
+//!   most one `Value` slot per input byte (see [`decode_with`](super::decode_with));
 //! - tuple nesting is limited by [`DecodeOptions::max_depth`] (at most
 //!   [`MAX_DEPTH`](super::MAX_DEPTH)); no recursion anywhere, so the stack
 //!   is bounded too.
@@ -25,10 +25,6 @@ use super::value::{ExtValue, Value};
 use super::{tag, DEFAULT_MAX_DEPTH};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-
-/// Most tuple slots the owned decoder reserves up front; larger tuples grow
-/// as their items actually arrive (a lying count cannot make it allocate).
-pub const PREALLOC_ITEMS: usize = 64;
 
 /// Decoder settings.
 #[derive(Debug, Clone, Copy)]

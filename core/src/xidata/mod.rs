@@ -42,7 +42,7 @@ mod value;
 pub mod varint;
 
 pub use bigint::{BigInt, BigIntRef};
-pub use decode::{DecodeOptions, Event, Events, PREALLOC_ITEMS};
+pub use decode::{DecodeOptions, Event, Events};
 pub use encode::{encode, encode_to_slice, encoded_len, to_vec, Writer};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use exception::{format_oneliner, ExceptionRef, ExceptionSnapshot};
