@@ -87,9 +87,8 @@ fn peak(input: &[u8]) -> usize {
     drop(decode_with(input, &opts));
     let owned = PEAK.with(Cell::get) - base;
     PEAK.with(|p| p.set(base));
-    match Events::new(input, &opts) {
-        Ok(events) => events.for_each(drop),
-        Err(e) => drop(e),
+    if let Ok(events) = Events::new(input, &opts) {
+        events.for_each(drop);
     }
     let streaming = PEAK.with(Cell::get) - base;
     owned.max(streaming)
