@@ -1,0 +1,193 @@
+//! The queue's region for the model checkers and Miri: the header in
+//! facade atomics, the data area in facade cells (one per 8-byte word, so
+//! loom and Miri see a record's words as their own locations and report a
+//! read racing a write), futexes emulated with a facade mutex and condvar,
+//! and participants ("processes") that are threads, each with a view
+//! naming who it is and where (if anywhere) it crashes.
+//!
+//! A crash: at its [`Step`], the participant's view marks it dead (Release:
+//! its writes happen before any liveness check that sees it dead) and it
+//! stops: the operation returns `Raw::Crashed` and the thread touches the
+//! region no more, like a SIGKILLed process. Dead participants wake no one;
+//! the real segment's sleepers wake once per slice to re-check, which the
+//! model renders as: a death bumps every futex word and wakes every
+//! sleeper (a slice expiring after the death), nothing else ever does.
+
+use std::time::Duration;
+
+use xikernel::sync::{Arc, AtomicBool, AtomicU32, Condvar, Mutex, Ordering::*, UnsafeCell};
+
+use crate::layout::Control;
+use crate::region::{Region, Step};
+
+/// The shared state of a model segment.
+#[derive(Debug)]
+pub struct ModelSegment {
+    control: Control,
+    words: Box<[UnsafeCell<[u8; 8]>]>,
+    capacity: usize,
+    max_items: u32,
+    dead: Box<[AtomicBool]>,
+    futex: Mutex<()>,
+    cond: Condvar,
+}
+
+// SAFETY: the cells are accessed only as the queue protocol allows (the
+// models check exactly that: loom and Miri report any access that races);
+// everything else is atomics and locks.
+unsafe impl Sync for ModelSegment {}
+// SAFETY: as above; nothing in it is tied to a thread.
+unsafe impl Send for ModelSegment {}
+
+impl ModelSegment {
+    /// A segment of `capacity` bytes (a multiple of 8, at least 16), at most
+    /// `max_items` messages, for `participants` participants.
+    pub fn new(capacity: usize, max_items: u32, participants: usize) -> Arc<Self> {
+        assert!(capacity >= 16 && capacity % 8 == 0, "model capacity");
+        Arc::new(ModelSegment {
+            control: Control::new(capacity, max_items),
+            words: (0..capacity / 8).map(|_| UnsafeCell::new([0; 8])).collect(),
+            capacity,
+            max_items,
+            dead: (0..participants).map(|_| AtomicBool::new(false)).collect(),
+            futex: Mutex::new(()),
+            cond: Condvar::new(),
+        })
+    }
+
+    /// Participant `who`'s view (0-based), crashing at `crash_at` if given.
+    pub fn view(self: &Arc<Self>, who: usize, crash_at: Option<Step>) -> ModelRegion {
+        assert!(who < self.dead.len(), "participant out of range");
+        ModelRegion {
+            seg: self.clone(),
+            who,
+            crash_at,
+        }
+    }
+
+    /// Whether participant `who` crashed.
+    pub fn is_dead(&self, who: usize) -> bool {
+        self.dead[who].load(Acquire)
+    }
+
+    /// The header (for invariant checks).
+    pub fn control(&self) -> &Control {
+        &self.control
+    }
+
+    fn wake_all(&self) {
+        let _g = self.futex.lock();
+        self.cond.notify_all();
+    }
+}
+
+/// One participant's view of a [`ModelSegment`].
+#[derive(Debug, Clone)]
+pub struct ModelRegion {
+    seg: Arc<ModelSegment>,
+    who: usize,
+    crash_at: Option<Step>,
+}
+
+impl ModelRegion {
+    /// The shared segment.
+    pub fn segment(&self) -> &Arc<ModelSegment> {
+        &self.seg
+    }
+}
+
+// SAFETY: `control` and `words` live as long as the `Arc`; `capacity` is
+// `words.len() * 8` and every access is bounds-checked by slice indexing.
+unsafe impl Region for ModelRegion {
+    fn control(&self) -> &Control {
+        &self.seg.control
+    }
+
+    fn capacity(&self) -> usize {
+        self.seg.capacity
+    }
+
+    fn max_items(&self) -> u32 {
+        self.seg.max_items
+    }
+
+    fn write(&self, off: usize, src: &[u8]) {
+        for (i, chunk) in src.chunks(8).enumerate() {
+            let cell = &self.seg.words[off / 8 + i];
+            // SAFETY: the protocol gives these words to this writer alone
+            // (the models check it).
+            cell.with_mut(|w| unsafe { (&mut *w)[..chunk.len()].copy_from_slice(chunk) });
+        }
+    }
+
+    fn read(&self, off: usize, dst: &mut [u8]) {
+        for (i, chunk) in dst.chunks_mut(8).enumerate() {
+            let cell = &self.seg.words[off / 8 + i];
+            let n = chunk.len();
+            // SAFETY: published words, not written until this reader's head
+            // store (the models check it).
+            cell.with(|w| chunk.copy_from_slice(unsafe { &(&*w)[..n] }));
+        }
+    }
+
+    fn wait(&self, word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
+        let g = self.seg.futex.lock();
+        // Under the emulation lock, like the kernel's futex hash bucket: a
+        // waker bumps the word, then takes the lock to notify, so it cannot
+        // slip between this check and the sleep.
+        if word.load(SeqCst) != expected {
+            return;
+        }
+        match timeout {
+            // The checkers do not model time: an untimed wait is the
+            // faithful model (only a death ends a slice early, see above).
+            Some(t) if !xikernel::sync::MODEL_CHECKING => {
+                let _g = self.seg.cond.wait_timeout(g, t);
+            }
+            _ => {
+                let _g = self.seg.cond.wait(g);
+            }
+        }
+    }
+
+    fn wake(&self, _word: &AtomicU32, _n: u32) {
+        // Waking everyone is allowed (futex waiters must tolerate spurious
+        // wake-ups) and keeps the emulation to one condvar.
+        self.seg.wake_all();
+    }
+
+    fn me(&self) -> u64 {
+        self.who as u64 + 1
+    }
+
+    fn alive(&self, owner: u64) -> bool {
+        match (owner as usize)
+            .checked_sub(1)
+            .and_then(|i| self.seg.dead.get(i))
+        {
+            // Acquire: pairs with the Release in `crash`.
+            Some(d) => !d.load(Acquire),
+            None => false,
+        }
+    }
+
+    fn crash(&self, step: Step) -> bool {
+        if self.crash_at != Some(step) {
+            return false;
+        }
+        // Release: all our writes happen before a check that sees us dead.
+        self.seg.dead[self.who].store(true, Release);
+        // A slice of every sleeper expires after the death.
+        let c = &self.seg.control;
+        for w in [
+            &c.prod.lock_seq,
+            &c.cons.lock_seq,
+            &c.wake.not_empty_seq,
+            &c.wake.not_full_seq,
+        ] {
+            w.fetch_add(1, SeqCst);
+        }
+        self.seg.wake_all();
+        true
+    }
+}
