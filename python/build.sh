@@ -47,7 +47,7 @@ mkdir -p "$here/build"
 lib="_xikernel_native$suffix"
 cp "$target/$dir/libxikernel_native.so" "$here/build/$lib.tmp"
 mv "$here/build/$lib.tmp" "$here/build/$lib"
-for name in _interpqueues _interpchannels; do
+for name in _interpqueues _interpchannels _xikernel_mp; do
     ln -sfn "$lib" "$here/build/$name$suffix"
     echo "built $here/build/$name$suffix -> $lib"
 done

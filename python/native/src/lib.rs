@@ -18,3 +18,4 @@
 
 pub use xikernel_interpchannels::PyInit__interpchannels;
 pub use xikernel_interpqueues::PyInit__interpqueues;
+pub use xikernel_mp::PyInit__xikernel_mp;

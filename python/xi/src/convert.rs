@@ -59,7 +59,7 @@ pub unsafe fn to_shared(obj: *mut PyObject, owner: u64) -> PyResult<Shared> {
     {
         let mut w = Writer::new(&mut bytes);
         // SAFETY: caller's contract.
-        unsafe { write_obj(&mut w, obj, &mut natives, 0)? };
+        unsafe { write_obj(&mut w, obj, Some(&mut natives), 0)? };
     }
     Ok(Shared {
         data: XiData::new(bytes, owner, None),
@@ -67,14 +67,43 @@ pub unsafe fn to_shared(obj: *mut PyObject, owner: u64) -> PyResult<Shared> {
     })
 }
 
+/// Appends the codec encoding of `obj` to `out` (header included) if
+/// every part of it is a codec type (`None`, `bool`, `int`, `float`,
+/// `str`, `bytes`, tuples of them): `Ok(true)`. Otherwise `Ok(false)`,
+/// with `out` back at its length and no exception set, so the caller can
+/// pick another encoding (the `multiprocessing` drop-in pickles the value
+/// instead: between processes there is no CPython cross-interpreter data).
+/// Decode with [`decode_codec`].
+///
+/// # Safety
+/// The GIL is held and `obj` is live.
+pub unsafe fn encode_codec(obj: *mut PyObject, out: &mut Vec<u8>) -> PyResult<bool> {
+    let start = out.len();
+    let done = {
+        let mut w = Writer::new(out);
+        // SAFETY: caller's contract.
+        unsafe { write_obj(&mut w, obj, None, 0) }
+    };
+    match done {
+        Ok(true) => Ok(true),
+        other => {
+            out.truncate(start);
+            other
+        }
+    }
+}
+
+/// Writes `obj`; `Ok(false)` if a part of it is not a codec type and
+/// `natives` is `None` (nothing else to turn it into).
+///
 /// # Safety
 /// GIL held, `obj` live.
 unsafe fn write_obj(
     w: &mut Writer<'_>,
     obj: *mut PyObject,
-    natives: &mut Vec<NativeXid>,
+    mut natives: Option<&mut Vec<NativeXid>>,
     depth: usize,
-) -> PyResult<()> {
+) -> PyResult<bool> {
     // SAFETY (whole body): `obj` is live and the GIL is held (caller), so
     // reading its type and its immutable contents is sound; tuples,
     // str and bytes are immutable, so the borrowed buffers stay valid for
@@ -99,9 +128,15 @@ unsafe fn write_obj(
             let n = ffi::PyTuple_GET_SIZE(obj);
             w.tuple(n as usize);
             for i in 0..n {
-                write_obj(w, ffi::PyTuple_GET_ITEM(obj, i), natives, depth + 1)?;
+                let item = ffi::PyTuple_GET_ITEM(obj, i);
+                if !write_obj(w, item, natives.as_deref_mut(), depth + 1)? {
+                    return Ok(false);
+                }
             }
         } else {
+            let Some(natives) = natives else {
+                return Ok(false);
+            };
             let x = NativeXid::get(obj)?;
             let idx = u32::try_from(natives.len())
                 .map_err(|_| crate::ffi::overflow_error("too many objects in one value"))?;
@@ -109,7 +144,7 @@ unsafe fn write_obj(
             w.ext(NATIVE_TAG, &idx.to_le_bytes());
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// `Py_ASNATIVEBYTES_LITTLE_ENDIAN`.
@@ -190,7 +225,24 @@ unsafe fn write_str(w: &mut Writer<'_>, obj: *mut PyObject) -> PyResult<()> {
 /// # Safety
 /// The GIL is held.
 pub unsafe fn from_shared(shared: &Shared) -> PyResult<Owned> {
-    let bytes = shared.data.bytes();
+    // SAFETY: caller's contract.
+    unsafe { decode(shared.data.bytes(), &shared.natives) }
+}
+
+/// Builds the value [`encode_codec`] wrote into `bytes` (untrusted: any
+/// input is a `ValueError` or a value, never UB); a native reference in
+/// it is corrupt data here.
+///
+/// # Safety
+/// The GIL is held.
+pub unsafe fn decode_codec(bytes: &[u8]) -> PyResult<Owned> {
+    // SAFETY: caller's contract.
+    unsafe { decode(bytes, &[]) }
+}
+
+/// # Safety
+/// The GIL is held.
+unsafe fn decode(bytes: &[u8], natives: &[NativeXid]) -> PyResult<Owned> {
     let opts = DecodeOptions::default();
     let mut ev = Events::new(bytes, &opts).map_err(|e| decode_error(&e))?;
     // Open tuples: (tuple, next index, length).
@@ -235,7 +287,7 @@ pub unsafe fn from_shared(shared: &Shared) -> PyResult<Owned> {
                     let idx = <[u8; 4]>::try_from(payload)
                         .map(u32::from_le_bytes)
                         .ok()
-                        .and_then(|i| shared.natives.get(i as usize));
+                        .and_then(|i| natives.get(i as usize));
                     match idx {
                         Some(x) => x.new_object()?,
                         None => {
