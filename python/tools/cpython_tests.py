@@ -1,11 +1,18 @@
 """Runs CPython 3.13's own interpreter test suites against CPython's native
-modules and against ours (python/build first on PYTHONPATH), parses the
-verbose unittest output per test, and prints both counts and every
-difference. Exit status: 0 if ours passes at least every test that passes
-natively, 1 otherwise, 2 if the setup is broken (e.g. our modules do not
-shadow CPython's in a sub-interpreter).
+modules and against ours, parses the verbose unittest output per test, and
+prints both counts and every difference. Exit status: 0 if ours passes at
+least every test that passes natively, 1 otherwise, 2 if the setup is
+broken (e.g. our modules do not shadow CPython's in a sub-interpreter).
 
-Usage: python cpython_tests.py BUILD_DIR [SUITE ...]
+Two set-ups, one Python each:
+
+    python cpython_tests.py BUILD_DIR [SUITE ...]
+        the developer build: ours = BUILD_DIR first on PYTHONPATH,
+        native = no PYTHONPATH (this script's Python)
+    python cpython_tests.py --installed [SUITE ...]
+        the pip-installed package in this script's Python's environment:
+        ours = its import hook, native = the same Python with
+        XIKERNEL_DISABLE=1
 """
 
 import os
@@ -26,6 +33,7 @@ kinds = [getattr(_interpqueues, "_kernel", lambda: "native")()]
 i = interpreters.create()
 from test.support.interpreters import queues
 q = queues.create(syncobj=True)
+i.exec("import _interpqueues")  # CPython 3.13.0's needs it before prepare_main
 i.prepare_main(q=q)
 i.exec('import _interpqueues; q.put(getattr(_interpqueues, "_kernel", lambda: "native")())')
 kinds.append(q.get())
@@ -39,16 +47,22 @@ print(" ".join(kinds))
 """
 
 
-def env_for(build):
+def env_for(build, ours):
+    """The environment of a child: `build` is the developer build's
+    directory (None: the installed package); `ours` picks the side."""
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
-    if build:
+    env.pop("XIKERNEL_DISABLE", None)
+    if build is None:
+        if not ours:
+            env["XIKERNEL_DISABLE"] = "1"
+    elif ours:
         env["PYTHONPATH"] = build
     return env
 
 
-def probe(build):
-    out = subprocess.run([sys.executable, "-c", PROBE], env=env_for(build),
+def probe(build, ours=True):
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env_for(build, ours),
                          capture_output=True, text=True, timeout=120)
     return out.stdout.strip() or out.stderr.strip()
 
@@ -77,10 +91,10 @@ def parse(text):
     return results
 
 
-def run(build, suites):
+def run(build, ours, suites):
     t = time.monotonic()
     out = subprocess.run([sys.executable, "-m", "test", "-v", *suites],
-                         env=env_for(build), capture_output=True, text=True,
+                         env=env_for(build, ours), capture_output=True, text=True,
                          timeout=1800)
     return parse(out.stdout + out.stderr), out.returncode, time.monotonic() - t, out
 
@@ -90,16 +104,25 @@ def passed(res):
 
 
 def main():
-    build = os.path.abspath(sys.argv[1])
+    if sys.argv[1:2] == ["--installed"]:
+        build = None
+        ours_built = 4
+    else:
+        build = os.path.abspath(sys.argv[1])
+        ours_built = 2 + 2 * any(f.startswith("_interpchannels") for f in os.listdir(build))
     suites = sys.argv[2:] or ["test_interpreters.test_queues"]
     kinds = probe(build).split()
     print(f"modules seen (queues main/sub, channels main/sub): {' '.join(kinds)}")
-    ours_built = 2 + 2 * any(f.startswith("_interpchannels") for f in os.listdir(build))
     if len(kinds) < ours_built or any(k != "xikernel" for k in kinds[:ours_built]):
-        print("ERROR: python/build does not shadow CPython's modules everywhere")
+        where = "the installed package's hook" if build is None else build
+        print(f"ERROR: {where} does not shadow CPython's modules everywhere")
         return 2
-    native, nrc, nt, _ = run(None, suites)
-    ours, orc, ot, oout = run(build, suites)
+    nkinds = probe(build, False).split()
+    if len(nkinds) < 2 or any(k != "native" for k in nkinds):
+        print(f"ERROR: the baseline does not load CPython's modules: {' '.join(nkinds)}")
+        return 2
+    native, nrc, nt, _ = run(build, False, suites)
+    ours, orc, ot, oout = run(build, True, suites)
     status = 0
     print(f"suites: {' '.join(suites)}")
     for label, res, secs in (("native", native, nt), ("xikernel", ours, ot)):

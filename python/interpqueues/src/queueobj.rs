@@ -4,9 +4,13 @@
 //! dropped when it is released, so a queue cannot vanish in transit
 //! (CPython 3.13's `_queueobj_shared`). The receiving side calls its own
 //! interpreter's registered `Queue(qid)`, which returns that
-//! interpreter's per-id singleton.
+//! interpreter's per-id singleton. The datum also names the module of the
+//! class the queue was sent as, so an interpreter that has no wrapper yet
+//! imports that one (an `xikernel.queues.Queue` arrives as one, a CPython
+//! wrapper's queue as CPython's).
 
-use core::ffi::{c_int, c_void};
+use core::ffi::{c_int, c_void, CStr};
+use std::ffi::CString;
 
 use pyo3_ffi as ffi;
 use pyo3_ffi::{PyObject, PyThreadState};
@@ -47,11 +51,48 @@ unsafe fn shared(tstate: *mut PyThreadState, obj: *mut PyObject, xid: *mut RawXi
     let m = unsafe { state::current_module()? };
     // SAFETY: GIL held, `m` our module.
     unsafe { state::check(m.as_ptr(), state::queues().bind(qid))? };
-    let raw = Box::into_raw(Box::new(qid.0)).cast::<c_void>();
+    let sent = Sent {
+        qid: qid.0,
+        // SAFETY: GIL held; `obj` live.
+        wrapper: unsafe { class_module(obj) },
+    };
+    let raw = Box::into_raw(Box::new(sent)).cast::<c_void>();
     // SAFETY: called from getdata with its arguments; `raw` is what
-    // `from_xid` and `free_xid` expect (a boxed u64).
+    // `from_xid` and `free_xid` expect (a boxed `Sent`).
     unsafe { crossinterp::init(tstate, xid, raw, from_xid, Some(free_xid)) };
     Ok(())
+}
+
+/// The datum: the queue (one binding held) and its sender's wrapper module.
+struct Sent {
+    qid: u64,
+    wrapper: Option<CString>,
+}
+
+/// `type(obj).__module__`, if it is a str without NULs (else None: the
+/// receiver then falls back to the default wrapper order).
+///
+/// # Safety
+/// GIL held; `obj` live.
+unsafe fn class_module(obj: *mut PyObject) -> Option<CString> {
+    // SAFETY: GIL held; `obj` live, so its type is too; a failed lookup
+    // leaves an error we clear (the module name is only a preference).
+    unsafe {
+        let name = ffi::PyObject_GetAttrString(ffi::Py_TYPE(obj).cast(), c"__module__".as_ptr());
+        let Ok(name) = Owned::from_new(name) else {
+            ffi::PyErr_Clear();
+            return None;
+        };
+        let mut n: ffi::Py_ssize_t = 0;
+        let p = ffi::PyUnicode_AsUTF8AndSize(name.as_ptr(), &mut n);
+        if p.is_null() {
+            ffi::PyErr_Clear();
+            return None;
+        }
+        // SAFETY: CPython's UTF-8 buffer of `n` bytes, alive with `name`.
+        let bytes = core::slice::from_raw_parts(p.cast::<u8>(), n as usize);
+        CString::new(bytes).ok()
+    }
 }
 
 /// Releases the binding (in the owner; CPython routes it there).
@@ -59,11 +100,11 @@ unsafe fn shared(tstate: *mut PyThreadState, obj: *mut PyObject, xid: *mut RawXi
 /// # Safety
 /// CPython calls it once per datum, in the owner, with the `Box<u64>` of `shared`.
 unsafe extern "C" fn free_xid(raw: *mut c_void) {
-    // SAFETY: `raw` is the Box<u64> made in `shared`, freed exactly once
+    // SAFETY: `raw` is the Box<Sent> made in `shared`, freed exactly once
     // (CPython calls `free` once per datum).
-    let qid = unsafe { Box::from_raw(raw.cast::<u64>()) };
+    let sent = unsafe { Box::from_raw(raw.cast::<Sent>()) };
     // Already destroyed: nothing to drop (as CPython, no warning).
-    let _ = state::queues().release(QueueId(*qid));
+    let _ = state::queues().release(QueueId(sent.qid));
 }
 
 /// `new_object`: `Queue(qid)` in the receiving interpreter.
@@ -72,19 +113,22 @@ unsafe extern "C" fn free_xid(raw: *mut c_void) {
 /// CPython calls it with the GIL held and a struct filled by `shared`.
 unsafe extern "C" fn from_xid(xid: *mut RawXid) -> *mut PyObject {
     // SAFETY: CPython calls new_object with the GIL held and the filled
-    // struct, whose data is our boxed u64.
-    xikernel_py::ffi::ret(unsafe { new_queue(*crossinterp::data(xid).cast::<u64>()) })
+    // struct, whose data is our boxed `Sent` (alive until `free_xid`).
+    xikernel_py::ffi::ret(unsafe {
+        let sent = &*crossinterp::data(xid).cast::<Sent>();
+        new_queue(sent.qid, sent.wrapper.as_deref())
+    })
 }
 
 /// # Safety
 /// GIL held.
-unsafe fn new_queue(qid: u64) -> PyResult<Owned> {
+unsafe fn new_queue(qid: u64, wrapper: Option<&CStr>) -> PyResult<Owned> {
     // SAFETY: GIL held; state slots hold live classes or NULL.
     unsafe {
         let m = state::current_module()?;
         let st = state::get(m.as_ptr());
         if (*st).queue_type.is_null() {
-            state::ensure_highlevel_loaded()?;
+            state::ensure_highlevel_loaded(m.as_ptr(), wrapper)?;
         }
         let Some(cls) = module::get_slot(&(*st).queue_type) else {
             return Err(xikernel_py::ffi::runtime_error("queue type not registered"));

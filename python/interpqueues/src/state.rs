@@ -1,7 +1,7 @@
 //! Process-global kernel state, per-interpreter module state, error
 //! mapping.
 
-use core::ffi::{c_int, c_void};
+use core::ffi::{c_int, c_void, CStr};
 use std::sync::OnceLock;
 
 use pyo3_ffi as ffi;
@@ -144,20 +144,40 @@ pub unsafe extern "C" fn free(m: *mut c_void) {
     unsafe { clear(m.cast()) };
 }
 
-/// The wrapper module that registers `Queue`, `QueueEmpty`, `QueueFull`
-/// when imported (3.13 tries `interpreters.queues` first).
+/// Imports a wrapper module, which registers `Queue`, `QueueEmpty`,
+/// `QueueFull` in this interpreter, when none has yet (a queue arriving in
+/// a fresh sub-interpreter, or an error raised before any import).
+///
+/// `preferred` is the module of the `Queue` class a queue was sent as:
+/// importing it first makes the queue arrive as the same wrapper's object
+/// (a queue sent by `xikernel.queues` stays one; one sent by CPython's
+/// wrapper stays CPython's). Then CPython 3.13's order
+/// (`interpreters.queues`, `test.support.interpreters.queues`), then the
+/// `xikernel` package's `xikernel.queues` (for Pythons without the `test`
+/// package). Stops at the first import that registers a type.
 ///
 /// # Safety
 /// GIL held.
-pub unsafe fn ensure_highlevel_loaded() -> PyResult<()> {
-    // SAFETY: GIL held.
+pub unsafe fn ensure_highlevel_loaded(m: *mut PyObject, preferred: Option<&CStr>) -> PyResult<()> {
+    const FALLBACK: [&CStr; 3] = [
+        c"interpreters.queues",
+        c"test.support.interpreters.queues",
+        c"xikernel.queues",
+    ];
+    // SAFETY: GIL held; `m` our module (its state slots are live or NULL).
     unsafe {
-        if module::import(c"interpreters.queues").is_ok() {
-            return Ok(());
+        for name in preferred.into_iter().chain(FALLBACK) {
+            if module::import(name).is_err() {
+                ffi::PyErr_Clear();
+            }
+            if !(*get(m)).queue_type.is_null() {
+                return Ok(());
+            }
         }
-        ffi::PyErr_Clear();
-        module::import(c"test.support.interpreters.queues").map(drop)
     }
+    Err(xikernel_py::ffi::runtime_error(
+        "no queue wrapper (interpreters.queues, test.support.interpreters.queues, xikernel.queues) registered its types",
+    ))
 }
 
 /// Raises `e` as CPython 3.13 does (`handle_queue_error`).
@@ -175,7 +195,7 @@ pub unsafe fn raise(m: *mut PyObject, e: QueueError) -> PyErrSet {
             QueueErrorClass::QueueFull => &mut (*st).queue_full,
             _ => &mut (*st).queue_error,
         };
-        if (*slot).is_null() && ensure_highlevel_loaded().is_err() {
+        if (*slot).is_null() && ensure_highlevel_loaded(m, None).is_err() {
             return PyErrSet;
         }
         let cls = match module::get_slot(slot) {
