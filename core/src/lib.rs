@@ -50,3 +50,9 @@ pub use ring::Ring;
 pub use table::{Table, TableError};
 #[cfg(feature = "std")]
 pub use wait::{Blocking, BlockingList, BlockingRing, Notifier, TryQueue};
+
+/// The README's Rust blocks, compiled and run as doctests (`cargo test
+/// --workspace`), so the "Use it from Rust" snippet cannot rot.
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
