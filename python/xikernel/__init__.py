@@ -13,6 +13,8 @@ Submodules (imported on demand, never at start-up):
 - :mod:`xikernel.queues`: cross-interpreter queues with the API of
   ``test.support.interpreters.queues``, whose blocking ``get``/``put``
   are woken by the kernel instead of polling.
+- :mod:`xikernel.mp`: ``multiprocessing`` queues and pools on the
+  kernel's shared-memory queue.
 
 Functions here: :func:`install` (for interpreters that skip ``.pth``
 files, e.g. ``python -S``).
