@@ -76,7 +76,8 @@ def probe_sub() -> dict[str, tuple[str, str]]:
     r, w = os.pipe()
     iid = _interpreters.create()
     try:
-        err = _interpreters.run_string(iid, _code(w))
+        # None, or a snapshot of the exception that ended the script.
+        err: object = _interpreters.run_string(iid, _code(w))  # type: ignore[func-returns-value]
         if err is not None:
             raise RuntimeError(f"the sub-interpreter failed: {err}")
         os.close(w)

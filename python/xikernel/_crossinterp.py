@@ -8,7 +8,7 @@ The flags are the low-level modules' ``unboundop`` values.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 __all__ = ["ItemInterpreterDestroyed", "UnboundItem", "UNBOUND", "UNBOUND_ERROR",
            "UNBOUND_REMOVE", "serialize_unbound", "resolve_unbound"]
@@ -40,7 +40,7 @@ class UnboundItem:
                          "__slots__": ()})
         return object.__new__(subclass)
 
-    def __new__(cls) -> NoReturn:
+    def __new__(cls) -> UnboundItem:
         raise Exception(f"use {cls._MODULE}.{cls._NAME}")
 
     def __repr__(self) -> str:

@@ -47,7 +47,11 @@ import time
 import weakref
 from typing import Any
 
-import _interpqueues as _queues
+import _interpqueues
+
+# Typed as Any: typeshed's stub describes CPython's module, which lacks
+# the kernel's get_wait / put_wait.
+_queues: Any = _interpqueues
 
 from ._crossinterp import (
     UNBOUND_ERROR,
@@ -264,11 +268,12 @@ class Queue:
 
     def full(self) -> bool:
         """True if a put_nowait() now would raise QueueFull."""
-        return _queues.is_full(self._id)
+        return bool(_queues.is_full(self._id))
 
     def qsize(self) -> int:
         """The number of items in the queue now."""
-        return _queues.get_count(self._id)
+        count: int = _queues.get_count(self._id)
+        return count
 
     def _put_args(self, syncobj: bool | None, unbound: object) -> tuple[int, int]:
         if syncobj is None:
