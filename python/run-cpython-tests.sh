@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs CPython 3.13's own interpreter test suites against CPython's native
 # _interpqueues/_interpchannels (baseline) and against ours, prints both
-# pass counts and every per-test difference, then runs our own Python tests
-# (python/tests/test_*.py).
+# pass counts and every per-test difference, then CPython's own
+# multiprocessing queue and pool tests against multiprocessing and against
+# xikernel.mp (tools/cpython_mp_tests.py, start methods fork and spawn),
+# then our own Python tests (python/tests/test_*.py, incl. the xikernel.mp
+# crash test).
 #
 #   bash python/run-cpython-tests.sh                 # the developer build
 #       (run `bash python/build.sh` first): ours = python/build first on
@@ -55,6 +58,13 @@ else
     ls "$build"/_interpqueues.*.so >/dev/null 2>&1 || { echo "no $build/_interpqueues*.so: run python/build.sh" >&2; exit 2; }
     "$PY" "$here/tools/cpython_tests.py" "$build" "${suites[@]}" || status=1
     ownpath="$build:$here"
+fi
+
+echo "== CPython 3.13's multiprocessing queue and pool tests, multiprocessing vs xikernel.mp"
+if [ -n "$installed" ]; then
+    "$PY" "$here/tools/cpython_mp_tests.py" --installed fork spawn || status=1
+else
+    "$PY" "$here/tools/cpython_mp_tests.py" "$build" fork spawn || status=1
 fi
 
 echo "== our own Python tests (python/tests), one process per file"

@@ -128,7 +128,7 @@ class QueueAPI(unittest.TestCase):
         q.put(1)
         q.close()
         q.close()
-        for op in (lambda: q.put(2), lambda: q.get(), q.get_nowait,
+        for op in (lambda: q.put(2), lambda: q.get(), q.get_nowait, lambda: q.put_nowait(1),
                    lambda: q.put_many([1]), lambda: q.get_many(1)):
             with self.assertRaisesRegex(ValueError, r"^Queue <xikernel\.mp\.Queue object at .*> is closed$"):
                 op()
@@ -164,18 +164,45 @@ class QueueAPI(unittest.TestCase):
             q.put_many([1, b"x" * 5000])
         self.assertTrue(q.empty())
 
-    def test_unpicklable_raises_and_puts_nothing(self):
-        q = mp.Queue()
-        self.assertRaises(TypeError, q.put, Unpicklable())
+    def test_unpicklable_goes_to_the_feeder_error_hook(self):
+        seen = []
+
+        class Q(mp.Queue):
+            def _on_queue_feeder_error(self, e, obj):
+                seen.append((type(e), obj))
+
+        q = Q()
+        u = Unpicklable()
+        q.put(u)  # returns, as multiprocessing's (its feeder thread reports)
+        self.assertEqual(seen, [(TypeError, u)])
         self.assertTrue(q.empty())
+        # put_many (ours) and SimpleQueue.put (pickles in put) raise.
+        self.assertRaises(TypeError, q.put_many, [1, u])
+        self.assertTrue(q.empty())
+        self.assertRaises(TypeError, mp.SimpleQueue().put, u)
+
+    def test_closed_queue_empty_qsize(self):
+        q = mp.Queue()
+        q.close()
+        self.assertTrue(q.empty())      # unused: as multiprocessing
+        self.assertEqual(q.qsize(), 0)
+        q = mp.Queue()
+        q.put(1)
+        q.close()
+        self.assertRaisesRegex(OSError, "is closed", q.empty)
+        self.assertEqual(q.qsize(), 1)
+        self.assertFalse(q.full())
 
     def test_pickling_outside_spawning_refused(self):
         for q in (mp.Queue(), mp.SimpleQueue(), mp.JoinableQueue()):
             with self.assertRaisesRegex(RuntimeError, "through inheritance"):
                 pickle.dumps(q)
-            # Through another queue, as multiprocessing refuses it too.
+            # Through another queue, as multiprocessing refuses it too
+            # (Queue.put reports it through the feeder error hook).
             with self.assertRaises(RuntimeError):
-                mp.Queue().put(q)
+                mp.Queue().put_many([q])
+            with self.assertRaises(RuntimeError):
+                mp.SimpleQueue().put(q)
 
     def test_signal_interrupts_blocking_get(self):
         if threading.current_thread() is not threading.main_thread():

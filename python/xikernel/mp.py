@@ -168,6 +168,15 @@ class Queue(_native.ShmQueue):
     def cancel_join_thread(self):
         """Nothing to cancel (no feeder thread)."""
 
+    @staticmethod
+    def _on_queue_feeder_error(e, obj):
+        """Called by ``put`` when ``obj`` cannot be pickled (the item is
+        dropped and ``put`` returns, as ``multiprocessing``'s feeder thread
+        does); prints the error. For overriding, as in ``multiprocessing``.
+        """
+        import traceback
+        traceback.print_exception(e)
+
     @property
     def size(self):
         """Bytes of message storage."""

@@ -43,6 +43,10 @@ pub struct ShmQueueObject {
     q: *mut Queue,
     closed: c_int,
     kind: c_int,
+    /// A put succeeded through this handle (`multiprocessing`'s `empty()`
+    /// raises on a closed queue only once it was used: its feeder thread
+    /// closed the pipe then).
+    used: c_int,
     /// Items allowed (`maxsize`, or [`MAX_ITEMS`]).
     maxsize: Py_ssize_t,
 }
@@ -302,6 +306,7 @@ unsafe fn open(slf: *mut PyObject, q: Queue, items: usize, kind: c_int) -> PyRes
     o.kind = kind;
     o.maxsize = items as Py_ssize_t;
     o.closed = 0;
+    o.used = 0;
     Ok(pf::none())
 }
 
@@ -348,6 +353,15 @@ fast!(attach, attach_impl);
 unsafe fn encode_for(st: &State, q: &Queue, obj: *mut PyObject) -> PyResult<Encoded> {
     // SAFETY: caller's contract.
     let e = unsafe { value::encode(st, obj)? };
+    // SAFETY: GIL held.
+    unsafe { fits(st, q, e) }
+}
+
+/// `e` if it can ever fit in `q`, else `ValueError` at once.
+///
+/// # Safety
+/// GIL held.
+unsafe fn fits(st: &State, q: &Queue, e: Encoded) -> PyResult<Encoded> {
     let len = e.bytes().len();
     if len > q.max_message() {
         // SAFETY: GIL held.
@@ -376,7 +390,12 @@ unsafe fn put_one(
     unsafe {
         let q = queue(slf)?;
         let st = state::of(slf)?;
-        let e = encode_for(st, q, item)?;
+        let e = match value::encode(st, item) {
+            Ok(e) => e,
+            Err(err) if obj(slf).kind != KIND_SIMPLE => return feeder_error(slf, item, err),
+            Err(err) => return Err(err),
+        };
+        let e = fits(st, q, e)?;
         let msg = e.bytes();
         let r = match q.push(msg, now()) {
             Err(PushError::Timeout) if block => blocking(deadline, |w| q.push(msg, w)),
@@ -384,6 +403,32 @@ unsafe fn put_one(
         };
         // `e` (a pickle's buffer export) is dropped here, GIL held.
         r.map_err(|err| push_error(st, err))?;
+        obj(slf).used = 1;
+        Ok(pf::none())
+    }
+}
+
+/// A value that cannot be pickled: `multiprocessing.Queue.put` returns
+/// normally and its feeder thread later hands the error to
+/// `self._on_queue_feeder_error(e, obj)` (which prints it; subclasses
+/// override it), dropping the item. Same here, synchronously.
+///
+/// # Safety
+/// GIL held; the pickler's exception is set.
+unsafe fn feeder_error(slf: *mut PyObject, item: *mut PyObject, _: PyErrSet) -> PyResult<Owned> {
+    // SAFETY: GIL held; the raised exception is taken (a new reference)
+    // and passed to the hook; each call returns a new reference or NULL +
+    // error.
+    unsafe {
+        let exc = Owned::from_new(PyErr_GetRaisedException())?;
+        let name = pf::str("_on_queue_feeder_error")?;
+        let args = [slf, exc.as_ptr(), item];
+        Owned::from_new(PyObject_VectorcallMethod(
+            name.as_ptr(),
+            args.as_ptr(),
+            3,
+            ptr::null_mut(),
+        ))?;
         Ok(pf::none())
     }
 }
@@ -543,22 +588,49 @@ unsafe fn get_many_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 fast!(get_many, get_many_impl);
 
+/// The open queue, closed handle or not (`qsize`/`full` read
+/// `multiprocessing`'s semaphore, which `close` leaves alone).
+///
+/// # Safety
+/// As [`queue`].
+unsafe fn any_queue<'a>(slf: *mut PyObject) -> PyResult<&'a Queue> {
+    // SAFETY: caller's contract.
+    unsafe {
+        let o = obj(slf);
+        if o.q.is_null() {
+            return Err(pf::value_error("queue handle is not open"));
+        }
+        Ok(&*o.q)
+    }
+}
+
 unsafe fn qsize_impl(slf: *mut PyObject) -> PyResult<Owned> {
     // SAFETY: GIL held.
-    unsafe { pf::int(queue(slf)?.len() as i64) }
+    unsafe { pf::int(any_queue(slf)?.len() as i64) }
 }
 noargs!(qsize, qsize_impl);
 
 unsafe fn empty_impl(slf: *mut PyObject) -> PyResult<Owned> {
     // SAFETY: GIL held.
-    unsafe { Ok(pf::boolean(queue(slf)?.is_empty())) }
+    unsafe {
+        let o = obj(slf);
+        if o.q.is_null() {
+            return Err(pf::value_error("queue handle is not open"));
+        }
+        // `multiprocessing.Queue.empty()` polls its pipe: it works on a
+        // closed queue never used, and raises once the feeder closed it.
+        if o.closed != 0 && (o.kind == KIND_SIMPLE || o.used != 0) {
+            return Err(pf::raise(PyExc_OSError, "handle is closed"));
+        }
+        Ok(pf::boolean((*o.q).is_empty()))
+    }
 }
 noargs!(empty, empty_impl);
 
 unsafe fn full_impl(slf: *mut PyObject) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
-        let q = queue(slf)?;
+        let q = any_queue(slf)?;
         Ok(pf::boolean(q.len() >= obj(slf).maxsize as usize))
     }
 }
