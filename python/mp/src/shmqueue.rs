@@ -272,6 +272,35 @@ unsafe fn pop_error(st: &State, e: PopError) -> PyErrSet {
     }
 }
 
+/// How long a blocking call polls (GIL held) before it sleeps. A
+/// consumer that keeps up with its producers finds the queue empty most of
+/// the time: sleeping at once would cost each item a futex wait and a
+/// futex wake (microseconds each); a short poll sees the next item arrive
+/// instead. Bounded and yielding, so an idle queue costs one slice of CPU
+/// per call, then sleeps.
+const SPIN: Duration = Duration::from_micros(50);
+
+/// Polls `ready` for up to [`SPIN`]; true as soon as it says so.
+fn spin(ready: impl Fn() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    let mut i = 0u32;
+    loop {
+        if ready() {
+            return true;
+        }
+        i += 1;
+        if i % 64 == 0 {
+            if start.elapsed() >= SPIN {
+                return false;
+            }
+            // Two cores shared by many processes: let the producer run.
+            std::thread::yield_now();
+        } else {
+            core::hint::spin_loop();
+        }
+    }
+}
+
 /// A deadline that has passed: the first, GIL-held attempt of every
 /// operation spins for a lock at most, and never sleeps.
 fn now() -> Deadline {
@@ -397,10 +426,16 @@ unsafe fn put_one(
         };
         let e = fits(st, q, e)?;
         let msg = e.bytes();
-        let r = match q.push(msg, now()) {
-            Err(PushError::Timeout) if block => blocking(deadline, |w| q.push(msg, w)),
-            r => r,
-        };
+        let mut r = q.push(msg, now());
+        if r == Err(PushError::Timeout) && block {
+            let len = q.len();
+            if spin(|| q.len() != len) {
+                r = q.push(msg, now());
+            }
+            if r == Err(PushError::Timeout) {
+                r = blocking(deadline, |w| q.push(msg, w));
+            }
+        }
         // `e` (a pickle's buffer export) is dropped here, GIL held.
         r.map_err(|err| push_error(st, err))?;
         obj(slf).used = 1;
@@ -460,10 +495,15 @@ unsafe fn get_one(slf: *mut PyObject, block: bool, deadline: Deadline) -> PyResu
     unsafe {
         let q = queue(slf)?;
         let st = state::of(slf)?;
-        let r = match q.pop(now()) {
-            Err(PopError::Timeout) if block => blocking(deadline, |w| q.pop(w)),
-            r => r,
-        };
+        let mut r = q.pop(now());
+        if r == Err(PopError::Timeout) && block {
+            if spin(|| !q.is_empty()) {
+                r = q.pop(now());
+            }
+            if r == Err(PopError::Timeout) {
+                r = blocking(deadline, |w| q.pop(w));
+            }
+        }
         let msg = r.map_err(|e| pop_error(st, e))?;
         value::decode(st, &msg)
     }
@@ -511,7 +551,21 @@ unsafe fn put_many_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
             Ok(()) => Ok(()),
             Err(e) if e.error == PushError::Timeout && block => {
                 done = e.pushed;
-                blocking(deadline, |w| q.push_many(&msgs[done..], w))
+                let len = q.len();
+                let mut r = Err(e);
+                if spin(|| q.len() != len) {
+                    r = q.push_many(&msgs[done..], now());
+                    if let Err(e) = r {
+                        done += e.pushed;
+                    }
+                }
+                match r {
+                    Err(e) if e.error == PushError::Timeout => {
+                        blocking(deadline, |w| q.push_many(&msgs[done..], w))
+                    }
+                    Err(e) => Err(xikernel_ipc::PushManyError { pushed: 0, ..e }),
+                    Ok(()) => Ok(()),
+                }
             }
             Err(e) => Err(e),
         };
