@@ -193,16 +193,26 @@ pub use std::time::Instant;
 // Spin lock for bare no_std builds
 // ---------------------------------------------------------------------------
 
-#[cfg(not(any(feature = "std", feature = "loom", feature = "shuttle")))]
+/// The bare-`no_std` spin lock, exposed under loom only: `models/tests/
+/// spin_loom.rs` checks it there (it is the kernel's only lock that no other
+/// model would ever run, since `std` and the checkers bring their own).
+#[cfg(feature = "loom")]
+pub use spin::{SpinGuard, SpinMutex};
+
+// Compiled where it is the lock (no `std`, no checker) and under loom, which
+// checks its orderings; its atomics and cell come from this facade, so under
+// loom they are loom's.
+#[cfg(any(feature = "loom", not(any(feature = "std", feature = "shuttle"))))]
 mod spin {
     use core::ops::{Deref, DerefMut};
-    use core::sync::atomic::{AtomicBool, Ordering};
+
+    use super::{AtomicBool, Ordering, UnsafeCell};
 
     /// Test-and-test-and-set lock used when no OS lock exists.
     #[derive(Debug, Default)]
     pub struct SpinMutex<T> {
         locked: AtomicBool,
-        value: core::cell::UnsafeCell<T>,
+        value: UnsafeCell<T>,
     }
 
     // SAFETY: the lock hands out at most one `&mut T` at a time (the
@@ -212,20 +222,29 @@ mod spin {
     // SAFETY: moving the lock moves the `T`, which is `Send`.
     unsafe impl<T: Send> Send for SpinMutex<T> {}
 
+    /// Holds the lock; unlocks on drop.
     #[allow(missing_debug_implementations)]
-    pub struct SpinGuard<'a, T>(&'a SpinMutex<T>);
+    pub struct SpinGuard<'a, T> {
+        lock: &'a SpinMutex<T>,
+        /// Under loom, the tracked access to the value, held for the whole
+        /// critical section (so loom checks each section against every
+        /// other one) and ended just before the unlock store.
+        #[cfg(feature = "loom")]
+        access: core::mem::ManuallyDrop<loom::cell::MutPtr<T>>,
+    }
 
     impl<T> SpinMutex<T> {
-        pub const fn new(value: T) -> Self {
+        pub fn new(value: T) -> Self {
             Self {
                 locked: AtomicBool::new(false),
-                value: core::cell::UnsafeCell::new(value),
+                value: UnsafeCell::new(value),
             }
         }
 
         pub fn lock(&self) -> SpinGuard<'_, T> {
             // Acquire on success: everything the previous holder wrote before
-            // its Release unlock is visible to us.
+            // its Release unlock is visible to us (`spin_loom` fails if it is
+            // weakened: `sync/spin-lock-acquire`).
             while self
                 .locked
                 .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -233,32 +252,59 @@ mod spin {
             {
                 // Relaxed: only a hint to retry; the CAS above synchronises.
                 while self.locked.load(Ordering::Relaxed) {
-                    core::hint::spin_loop();
+                    // A spin hint; a yield under loom, which must schedule
+                    // the holder.
+                    super::yield_now();
                 }
             }
-            SpinGuard(self)
+            SpinGuard {
+                lock: self,
+                #[cfg(feature = "loom")]
+                access: core::mem::ManuallyDrop::new(self.value.get_mut()),
+            }
+        }
+    }
+
+    impl<T> SpinGuard<'_, T> {
+        fn ptr(&self) -> *mut T {
+            #[cfg(feature = "loom")]
+            {
+                self.access.with(|p| p)
+            }
+            #[cfg(not(feature = "loom"))]
+            {
+                self.lock.value.with_mut(|p| p)
+            }
         }
     }
 
     impl<T> Deref for SpinGuard<'_, T> {
         type Target = T;
         fn deref(&self) -> &T {
-            // SAFETY: the guard exists only while `locked` is held by us.
-            unsafe { &*self.0.value.get() }
+            // SAFETY: the guard exists only while `locked` is held by us, so
+            // no other guard (and no other reference to the value) exists.
+            unsafe { &*self.ptr() }
         }
     }
 
     impl<T> DerefMut for SpinGuard<'_, T> {
         fn deref_mut(&mut self) -> &mut T {
             // SAFETY: as in `deref`, and `&mut self` makes this unique.
-            unsafe { &mut *self.0.value.get() }
+            unsafe { &mut *self.ptr() }
         }
     }
 
     impl<T> Drop for SpinGuard<'_, T> {
         fn drop(&mut self) {
-            // Release: publishes our writes to the next Acquire in `lock`.
-            self.0.locked.store(false, Ordering::Release);
+            // End the tracked access before another thread can lock.
+            // SAFETY: dropped exactly once, here; never used afterwards.
+            #[cfg(feature = "loom")]
+            unsafe {
+                core::mem::ManuallyDrop::drop(&mut self.access)
+            };
+            // Release: publishes our writes to the next Acquire in `lock`
+            // (`spin_loom` fails if it is weakened: `sync/spin-unlock-release`).
+            self.lock.locked.store(false, Ordering::Release);
         }
     }
 }
