@@ -387,7 +387,9 @@ impl<T> List<T> {
 
     /// True if the list holds no value (a snapshot: may be stale at once).
     pub fn is_empty(&self) -> bool {
-        // SeqCst: a snapshot consistent with the total order of operations.
+        // SeqCst: a snapshot consistent with the total order of operations;
+        // its Acquire half makes what it counts happen before it
+        // (`list_snapshot_loom` fails if either load is Relaxed).
         let head = self.head.index.load(Ordering::SeqCst);
         let tail = self.tail.index.load(Ordering::SeqCst);
         head >> SHIFT == tail >> SHIFT
@@ -397,7 +399,10 @@ impl<T> List<T> {
     pub fn len(&self) -> usize {
         loop {
             // SeqCst loads: re-reading the tail confirms head and tail are
-            // from one instant of the total order.
+            // from one instant of the total order. `list_snapshot_loom`
+            // fails if the first two are Relaxed; a Relaxed re-read is
+            // undetectable (redundant below SeqCst: docs/orderings.md,
+            // list, *Snapshots*).
             let tail = self.tail.index.load(Ordering::SeqCst);
             let head = self.head.index.load(Ordering::SeqCst);
             if self.tail.index.load(Ordering::SeqCst) == tail {
