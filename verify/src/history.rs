@@ -130,6 +130,20 @@ impl<Op, Ret> ThreadLog<Op, Ret> {
         }
     }
 
+    /// Records an operation whose stamps the caller took (a call recorded
+    /// as several operations with one interval, e.g. send-and-wait).
+    pub fn push(&mut self, key: u64, op: Op, ret: Ret, call: u64, ret_at: u64) {
+        debug_assert!(call < ret_at);
+        self.ops.push(Operation {
+            thread: self.thread,
+            key,
+            op,
+            ret,
+            call,
+            ret_at,
+        });
+    }
+
     /// Runs `call` between two clock stamps and records `op -> ret`.
     pub fn record(
         &mut self,

@@ -5,7 +5,8 @@
 //! - [`history`]: recording invocation/response events from real runs;
 //! - [`lin`]: the Wing–Gong/Lowe linearizability checker with minimal
 //!   counterexamples;
-//! - [`stress`]: concurrent std-thread runs whose histories are checked, and
+//! - [`stress`] (queues) and [`stress_channel`] (a channel): concurrent
+//!   std-thread runs whose histories are checked, and
 //!   [`planted`], queues with deliberate bugs that prove the checker works;
 //! - [`shuttle_lin`] (feature `shuttle`): the same workloads under
 //!   shuttle's schedulers, for replayable histories (`lin-shuttle` binary);
@@ -20,3 +21,4 @@ pub mod rt;
 #[cfg(feature = "shuttle")]
 pub mod shuttle_lin;
 pub mod stress;
+pub mod stress_channel;

@@ -1,4 +1,5 @@
-//! Locks and yields for the planted-bug queues: `std`'s normally, shuttle's
+//! Locks, yields and thread-locals for the planted-bug queues and the
+//! channel workload (`stress_channel`): `std`'s normally, shuttle's
 //! under the `shuttle` feature, so the same queues race under real threads
 //! (`stress`) and under shuttle's controlled schedules (`shuttle_lin`).
 //!
@@ -7,10 +8,14 @@
 //! would not be a scheduling point, so the bugs could never show.
 
 #[cfg(feature = "shuttle")]
+pub use shuttle::thread_local;
+#[cfg(feature = "shuttle")]
 pub use shuttle::{
     sync::{Mutex, TryLockError},
     thread::yield_now,
 };
+#[cfg(not(feature = "shuttle"))]
+pub use std::thread_local;
 #[cfg(not(feature = "shuttle"))]
 pub use std::{
     sync::{Mutex, TryLockError},

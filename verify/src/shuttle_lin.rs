@@ -32,12 +32,14 @@ use shuttle::scheduler::{PctScheduler, RandomScheduler};
 use shuttle::{Config, FailurePersistence, Runner};
 
 use crate::history::{Clock, History};
+use crate::lin::channel_spec::ChannelSpec;
 use crate::lin::queue_spec::{QOp, QRet};
 use crate::lin::{check_with, Model, Verdict, DEFAULT_MAX_STATES};
 use crate::planted::{Bug, BuggyQueue, LockedRing, ShardedQueue};
 use crate::reference::list::RefList;
 use crate::reference::ring::RefRing;
 use crate::stress::{drain, worker, QueueUnderTest, QueuesUnderTest, RoundConfig};
+use crate::stress_channel::{self, ChannelRound, ChannelUnderTest, Waits};
 
 /// PCT's bug depth (as the models' harness: `SHUTTLE_PCT_DEPTH` default).
 const PCT_DEPTH: usize = 3;
@@ -54,6 +56,8 @@ pub enum Target {
     List,
     /// Two registry queues by id, checked per id.
     Queues,
+    /// One registry channel: send / recv / send-and-wait / close / release.
+    Channel,
     /// The mutex-protected reference ring.
     Control,
     Planted(Bug),
@@ -66,6 +70,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ring2", Target::Ring(2)),
     ("list", Target::List),
     ("queues", Target::Queues),
+    ("channel", Target::Channel),
     ("control", Target::Control),
     ("racy-peek", Target::Planted(Bug::RacyPeek)),
     ("spurious-empty", Target::Planted(Bug::SpuriousEmpty)),
@@ -124,7 +129,12 @@ where
         .map(|h| h.join().expect("worker panicked"))
         .collect();
     logs.push(drain(&*queue, &clock, cfg));
-    let history = History::from_logs(logs);
+    judge(model, History::from_logs(logs), seed);
+}
+
+/// Counts a schedule's history and checks it. Panics (failing the
+/// schedule) if it is not linearizable.
+fn judge<M: Model>(model: impl Fn(u64) -> M, history: History<M::Op, M::Ret>, seed: u64) {
     SCHEDULES.fetch_add(1, Ordering::Relaxed);
     OPS.fetch_add(history.len(), Ordering::Relaxed);
     LARGEST.fetch_max(history.len(), Ordering::Relaxed);
@@ -140,6 +150,32 @@ where
             panic!("history not linearizable under shuttle (workload seed {seed}):\n{text}");
         }
     }
+}
+
+/// One schedule of the channel workload (`stress_channel`): 3 workers of 6
+/// calls, waits that end only by a receive or a close (shuttle's timed
+/// waits never time out), the drain, the check.
+fn channel_schedule() {
+    let cfg = ChannelRound {
+        threads: 3,
+        ops_per_thread: 6,
+        waits: Waits::UntilSettled,
+    };
+    let seed = thread_rng().next_u64();
+    let ch = Arc::new(ChannelUnderTest::new());
+    let clock = Arc::new(Clock::new());
+    let handles: Vec<_> = (0..cfg.threads)
+        .map(|t| {
+            let (ch, clock) = (Arc::clone(&ch), Arc::clone(&clock));
+            shuttle::thread::spawn(move || stress_channel::worker(&ch, &clock, cfg, t, seed))
+        })
+        .collect();
+    let mut logs: Vec<_> = handles
+        .into_iter()
+        .map(|h| h.join().expect("worker panicked"))
+        .collect();
+    logs.push(stress_channel::drain(&ch, &clock, cfg));
+    judge(|_| ChannelSpec::new(), History::from_logs(logs), seed);
 }
 
 /// The schedule body of `target`, as shuttle wants it.
@@ -163,6 +199,7 @@ fn body(target: Target) -> Box<dyn Fn() + Send + Sync> {
                 cfg,
             )
         }),
+        Target::Channel => Box::new(channel_schedule),
         Target::Control => {
             Box::new(move || one_schedule(|| LockedRing::new(2), |_| RefRing::new(2), cfg))
         }

@@ -244,17 +244,17 @@ pub fn run_round<Q: QueueUnderTest>(queue: &Q, cfg: RoundConfig, seed: u64) -> H
 
 /// Outcome of a stress campaign of many rounds.
 #[derive(Debug)]
-pub struct StressReport {
+pub struct StressReport<Op = QOp, Ret = QRet> {
     pub rounds: usize,
     pub operations: usize,
     /// Rounds whose search ran out of budget (no verdict; see
     /// [`StressReport::too_many_inconclusive`]).
     pub inconclusive: usize,
     /// The first non-linearizable round's seed and verdict, if any.
-    pub failure: Option<(u64, Verdict<QOp, QRet>)>,
+    pub failure: Option<(u64, Verdict<Op, Ret>)>,
 }
 
-impl StressReport {
+impl<Op, Ret> StressReport<Op, Ret> {
     /// A rare round can defeat the search (a preempted operation overlapping
     /// hundreds of others); more than 5% of rounds means the workload is too
     /// big for the checker and the run proves little: a failure.

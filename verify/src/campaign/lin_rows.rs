@@ -14,6 +14,7 @@ use xikernel::ring::Ring;
 use crate::reference::list::RefList;
 use crate::reference::ring::RefRing;
 use crate::stress::{stress, QueueUnderTest, QueuesUnderTest, RoundConfig, StressReport};
+use crate::stress_channel::{self, ChannelRound, Waits};
 
 const CHECKER: &str = "std threads + Wing-Gong/Lowe";
 
@@ -69,7 +70,7 @@ where
     }
 }
 
-fn report_pass(r: &StressReport) -> Done {
+fn report_pass<Op: std::fmt::Debug, Ret: std::fmt::Debug>(r: &StressReport<Op, Ret>) -> Done {
     let note = format!(
         "{} ops checked, {} rounds inconclusive",
         r.operations, r.inconclusive
@@ -183,11 +184,12 @@ const SHUTTLE_CHECKER: &str = "shuttle (random + PCT) + Wing-Gong/Lowe";
 /// Rows that record histories under shuttle (`lin-shuttle`, built with the
 /// `shuttle` feature): `n` random + `n` PCT schedules per row.
 fn shuttle_tasks(n: usize) -> Vec<Task> {
-    let rows: [(&str, &str, &str); 8] = [
+    let rows: [(&str, &str, &str); 9] = [
         ("ring", "ring1", "Ring(cap 1) under shuttle: push/force_push/pop/close linearizable in every schedule"),
         ("ring", "ring2", "Ring(cap 2) under shuttle: push/force_push/pop/close linearizable in every schedule"),
         ("list", "list", "List under shuttle: push/pop/close linearizable in every schedule"),
         ("queue", "queues", "Queues by id under shuttle: put/get linearizable per queue id in every schedule"),
+        ("channel", "channel", "Channel under shuttle: send/recv/send-and-wait/close/release linearizable in every schedule, every item received or released once"),
         ("checker", "control", "control under shuttle: a mutex-protected reference ring is accepted"),
         ("checker", "racy-peek", "checker catches planted bug `racy-peek` under shuttle, with a replayable schedule"),
         ("checker", "spurious-empty", "checker catches planted bug `spurious-empty` under shuttle, with a replayable schedule"),
@@ -195,7 +197,10 @@ fn shuttle_tasks(n: usize) -> Vec<Task> {
     ];
     rows.into_iter()
         .map(|(area, target, property)| {
-            let planted = !matches!(target, "ring1" | "ring2" | "list" | "queues" | "control");
+            let planted = !matches!(
+                target,
+                "ring1" | "ring2" | "list" | "queues" | "channel" | "control"
+            );
             let bound = if planted {
                 format!("up to {n} random + {n} PCT schedules")
             } else {
@@ -273,6 +278,21 @@ fn kernel_tasks(rounds: usize) -> Vec<Task> {
         || QueuesUnderTest::new(&QUEUE_CAPS),
         |key| RefRing::<u64>::new(QUEUE_CAPS[key as usize]),
     ));
+    t.push(Task {
+        kind: "lin",
+        area: "channel".into(),
+        property: "Channel: send/recv/send-and-wait (timed)/close/release linearizable, every item received or released once".into(),
+        checker: CHECKER.into(),
+        bound: format!("{rounds} rounds x 4 threads x 100 ops"),
+        run: Box::new(move |ctx: &Ctx| {
+            let c = ChannelRound {
+                threads: 4,
+                ops_per_thread: 100,
+                waits: Waits::Timed,
+            };
+            report_pass(&stress_channel::stress(c, rounds, ctx.opts.seed))
+        }),
+    });
     t
 }
 

@@ -20,6 +20,7 @@
 //! [`Verdict::Inconclusive`], which callers treat as a failure of the run, never as
 //! a pass.
 
+pub mod channel_spec;
 pub mod queue_spec;
 mod search;
 mod shrink;

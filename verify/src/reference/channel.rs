@@ -15,14 +15,14 @@ use xikernel::channel::{ChannelError, ChannelId, ChannelInfo, End, UnboundOp};
 use xikernel::interp::InterpId;
 
 /// An item: its token (`None` once unbound by its owner's destruction).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct RefItem {
     token: Option<u64>,
     owner: InterpId,
     op: UnboundOp,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 struct RefChannel {
     default: Option<UnboundOp>,
     /// CPython's `chan->open`; a closed channel has no state left.
@@ -42,8 +42,9 @@ pub enum RefRecv {
     Unbound(UnboundOp),
 }
 
-/// The model.
-#[derive(Clone, Debug, Default)]
+/// The model. `Eq + Hash` so that it can be a linearizability-checker
+/// state (`lin::channel_spec`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RefChannels {
     next_id: u64,
     channels: BTreeMap<u64, RefChannel>,
@@ -183,6 +184,25 @@ impl RefChannels {
         let it = ch.queue.pop_back().expect("just queued");
         self.released.extend(it.token);
         Err(ChannelError::Timeout)
+    }
+
+    /// A blocking sender gives up (timeout): its item `token`, if still
+    /// queued, is taken back and released; a closing channel left empty
+    /// closes. Returns whether the item was still queued.
+    pub fn withdraw(&mut self, cid: ChannelId, token: u64) -> bool {
+        let released = &mut self.released;
+        let Some(ch) = self.channels.get_mut(&cid.0) else {
+            return false;
+        };
+        let Some(pos) = ch.queue.iter().position(|i| i.token == Some(token)) else {
+            return false;
+        };
+        ch.queue.remove(pos);
+        released.push(token);
+        if ch.closing && ch.queue.is_empty() {
+            Self::close_fully(released, ch);
+        }
+        true
     }
 
     pub fn recv(&mut self, who: InterpId, cid: ChannelId) -> R<RefRecv> {
