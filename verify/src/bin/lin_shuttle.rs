@@ -89,10 +89,12 @@ fn run(name: &str, target: Target, n: usize, seed: u64, expect_catch: bool) -> i
                 "or the whole run: {BIN} run {name} {n} {seed}{}",
                 if expect_catch { " --expect-catch" } else { "" }
             );
-            let verdict = if expect_catch {
-                "CAUGHT"
-            } else {
-                "FAILED: not linearizable"
+            let verdict = match (expect_catch, f.history_ops) {
+                (true, _) => "CAUGHT",
+                // No history: the schedule panicked before the check
+                // (shuttle's deadlock report, or a worker's assertion).
+                (false, 0) => "FAILED: a schedule panicked (deadlock or assertion, see above)",
+                (false, _) => "FAILED: not linearizable",
             };
             println!(
                 "summary: {verdict} in schedule {} of the {} scheduler (seed {seed}), \
