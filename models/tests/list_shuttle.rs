@@ -50,12 +50,27 @@ fn check_exactly_once(all: &[usize], accepted: &[usize]) {
 
 #[test]
 fn mpmc_two_by_two_hundreds_of_ops() {
-    const PRODUCERS: usize = 2;
+    mpmc(2, 2, 2);
+}
+
+#[test]
+fn mpmc_three_slot_blocks_three_consumers() {
+    // With 3-slot blocks a reader that takes over a block's destruction may
+    // have to hand it on again (the multi-hop hand-over): the list's leak
+    // check and double-free assertion on retired blocks see that each block
+    // is freed exactly once (loom checks the orderings of the hand-over, in
+    // `list_handover_loom`).
+    mpmc(1, 3, 3);
+}
+
+/// `producers` threads push 60 values each while `consumers` threads pop
+/// them all, on a list with `block_cap` values per block.
+fn mpmc(producers: usize, consumers: usize, block_cap: usize) {
     const PER: usize = 60;
-    shuttle_check(|| {
-        let list = Arc::new(List::new());
+    shuttle_check(move || {
+        let list = Arc::new(List::with_block_cap(block_cap));
         let taken = Arc::new(AtomicUsize::new(0));
-        let producers: Vec<_> = (0..PRODUCERS)
+        let producer_threads: Vec<_> = (0..producers)
             .map(|p| {
                 let list = list.clone();
                 thread::spawn(move || {
@@ -65,12 +80,12 @@ fn mpmc_two_by_two_hundreds_of_ops() {
                 })
             })
             .collect();
-        let consumers: Vec<_> = (0..2)
+        let consumer_threads: Vec<_> = (0..consumers)
             .map(|_| {
                 let (list, taken) = (list.clone(), taken.clone());
                 thread::spawn(move || {
                     let mut got = Vec::new();
-                    while taken.load(Ordering::Relaxed) < PRODUCERS * PER {
+                    while taken.load(Ordering::Relaxed) < producers * PER {
                         match list.try_pop() {
                             Ok(v) => {
                                 taken.fetch_add(1, Ordering::Relaxed);
@@ -80,19 +95,19 @@ fn mpmc_two_by_two_hundreds_of_ops() {
                             Err(PopError::Closed) => unreachable!(),
                         }
                     }
-                    check_order(&got, PRODUCERS);
+                    check_order(&got, producers);
                     got
                 })
             })
             .collect();
-        for p in producers {
+        for p in producer_threads {
             p.join().unwrap();
         }
-        let all: Vec<usize> = consumers
+        let all: Vec<usize> = consumer_threads
             .into_iter()
             .flat_map(|c| c.join().unwrap())
             .collect();
-        check_exactly_once(&all, &[PER; PRODUCERS]);
+        check_exactly_once(&all, &vec![PER; producers]);
         assert_eq!(list.len(), 0);
         assert_eq!(list.try_pop(), Err(PopError::Empty));
     });

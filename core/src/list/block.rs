@@ -33,12 +33,63 @@ const READ: usize = 2;
 /// Set by a destroyer that found the slot still being read.
 const DESTROY: usize = 4;
 
-/// Indices per block. The last index of each lap holds no value: a tail
-/// (or head) parked on it means "the next block is being installed".
-/// Models use tiny blocks so that block transitions are explored.
-pub(super) const LAP: usize = if MODEL_CHECKING { 3 } else { 32 };
-/// Values per block.
-pub(super) const BLOCK_CAP: usize = LAP - 1;
+/// Slots allocated per block. Models use tiny blocks so that block
+/// transitions are explored; how many of them a list uses is its
+/// [`Geometry`].
+pub(super) const BLOCK_CAP: usize = if MODEL_CHECKING { 3 } else { 31 };
+
+/// How many slots of each block a list uses, and so its lap: `cap() + 1`
+/// indices per block, the last of which holds no value (a tail or head
+/// parked on it means "the next block is being installed").
+///
+/// Outside model checking this is the constant [`BLOCK_CAP`] (zero-sized,
+/// so `%` and `/` by the lap stay constant shifts on the hot path). Under a
+/// model checker a list uses 2 slots by default, so that every small model
+/// crosses block boundaries, or 3: the smallest block in which the destroy
+/// hand-over can take more than one hop (the reader of slot 0 takes over
+/// and must walk on past it while slot 1 is still being read).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Geometry {
+    #[cfg(any(feature = "loom", feature = "shuttle"))]
+    cap: usize,
+}
+
+impl Geometry {
+    /// Every slot outside model checking; 2 of the 3 under a model checker.
+    pub(super) const DEFAULT: Self = Self {
+        #[cfg(any(feature = "loom", feature = "shuttle"))]
+        cap: 2,
+    };
+
+    /// A model's choice of `cap` slots per block (2 or 3).
+    #[cfg(any(feature = "loom", feature = "shuttle"))]
+    pub(super) fn with_cap(cap: usize) -> Self {
+        assert!(
+            (2..=BLOCK_CAP).contains(&cap),
+            "list blocks hold 2..={BLOCK_CAP} values under model checking"
+        );
+        Self { cap }
+    }
+
+    /// Values per block.
+    #[inline(always)]
+    pub(super) fn cap(self) -> usize {
+        #[cfg(any(feature = "loom", feature = "shuttle"))]
+        {
+            self.cap
+        }
+        #[cfg(not(any(feature = "loom", feature = "shuttle")))]
+        {
+            BLOCK_CAP
+        }
+    }
+
+    /// Indices per block: the values plus the lap end.
+    #[inline(always)]
+    pub(super) fn lap(self) -> usize {
+        self.cap() + 1
+    }
+}
 
 /// One value cell and its state bits.
 pub(super) struct Slot<T> {
@@ -202,16 +253,18 @@ impl<T> Block<T> {
     }
 
     /// Starts or continues destruction from slot `start`: frees the block
-    /// unless some slot in `start..BLOCK_CAP - 1` is still being read, in
-    /// which case that slot's reader takes over.
+    /// unless some slot in `start..cap - 1` is still being read, in which
+    /// case that slot's reader takes over (`cap`: the list's values per
+    /// block).
     ///
     /// # Safety
     /// Called by the reader of the last slot (`start == 0`) or by a reader
-    /// that found `DESTROY` on slot `start - 1`; the block is not freed yet.
-    pub(super) unsafe fn destroy(this: *mut Self, start: usize) {
+    /// that found `DESTROY` on slot `start - 1`; the block is not freed
+    /// yet; `cap <= BLOCK_CAP`.
+    pub(super) unsafe fn destroy(this: *mut Self, start: usize, cap: usize) {
         // The last slot needs no mark: its reader is the one who started.
-        for i in start..BLOCK_CAP - 1 {
-            // SAFETY: the block is live (contract) and `i < BLOCK_CAP`.
+        for i in start..cap - 1 {
+            // SAFETY: the block is live (contract) and `i < cap <= BLOCK_CAP`.
             let slot = unsafe { Self::slot(this, i) };
             // Acquire (both): seeing `READ` means the reader's accesses to
             // the block happened before our free. AcqRel on the RMW: Release

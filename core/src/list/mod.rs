@@ -1,8 +1,8 @@
 //! An unbounded, lock-free MPMC queue with close: [`List`].
 //!
 //! The design is crossbeam's `SegQueue`: values live in a linked list of
-//! blocks of `BLOCK_CAP` slots (31; 2 under a model checker so that models
-//! cross block boundaries). Producers reserve an index with one CAS on the
+//! blocks of 31 slots (under a model checker 2, so that models cross block
+//! boundaries, or 3 where a model needs the multi-hop destroy hand-over). Producers reserve an index with one CAS on the
 //! tail, consumers with one CAS on the head; the hot path touches one slot
 //! and allocates one block per 31 pushes. Blocks are freed cooperatively by
 //! their last reader (see [`block`]), so memory is returned as soon as the
@@ -11,9 +11,10 @@
 //! # Indices
 //!
 //! `head` and `tail` count positions from 0 in steps of `1 << SHIFT`. Each
-//! block covers one lap of `LAP = BLOCK_CAP + 1` positions; the extra
-//! position is never a value: an index parked on it means "the next block
-//! is being installed", and other threads wait (briefly) for the installer.
+//! block covers one lap of `cap + 1` positions (`cap` values per block, see
+//! `block::Geometry`); the extra position is never a value: an index parked
+//! on it means "the next block is being installed", and other threads wait
+//! (briefly) for the installer.
 //! The low bit is metadata:
 //!
 //! - in `tail` it is `CLOSED`, as in crossbeam-channel's list flavour. Every
@@ -61,7 +62,7 @@ use core::ptr;
 
 use alloc::boxed::Box;
 
-use self::block::{Block, BLOCK_CAP, LAP};
+use self::block::{Block, Geometry};
 use crate::error::{PopError, PushError};
 use crate::sync::{fence, AtomicPtr, AtomicUsize, Backoff, CachePadded, Ordering};
 
@@ -103,6 +104,8 @@ pub struct List<T> {
     /// are retired, and drop deallocates the whole chain from here.
     #[cfg(any(feature = "loom", feature = "shuttle"))]
     first: AtomicPtr<Block<T>>,
+    /// Values per block (a constant, zero-sized, outside model checking).
+    geometry: Geometry,
     /// The list owns values of type `T` (drop check).
     _marker: PhantomData<T>,
 }
@@ -135,6 +138,7 @@ macro_rules! empty_list {
             }),
             #[cfg(any(feature = "loom", feature = "shuttle"))]
             first: AtomicPtr::new(ptr::null_mut()),
+            geometry: Geometry::DEFAULT,
             _marker: PhantomData,
         }
     };
@@ -153,8 +157,20 @@ impl<T> List<T> {
         empty_list!()
     }
 
+    /// Model checking only: an empty list whose blocks hold `cap` values,
+    /// 2 (as [`new`](List::new)) or 3 (the multi-hop destroy hand-over
+    /// becomes reachable; see `models/tests/list_loom.rs`).
+    #[cfg(any(feature = "loom", feature = "shuttle"))]
+    #[doc(hidden)]
+    pub fn with_block_cap(cap: usize) -> Self {
+        let mut list = empty_list!();
+        list.geometry = Geometry::with_cap(cap);
+        list
+    }
+
     /// Appends `value`, or hands it back if the list is closed.
     pub fn try_push(&self, value: T) -> Result<(), PushError<T>> {
+        let (cap, lap) = (self.geometry.cap(), self.geometry.lap());
         let mut backoff = Backoff::new();
         let (mut tail, mut block) = self.load_tail();
         // A block allocated ahead of reserving the last slot of a lap, so
@@ -165,16 +181,16 @@ impl<T> List<T> {
             if tail & CLOSED != 0 {
                 return Err(PushError::Closed(value));
             }
-            let offset = (tail >> SHIFT) % LAP;
+            let offset = (tail >> SHIFT) % lap;
 
             // The previous lap's last producer is installing the next block.
-            if offset == BLOCK_CAP {
+            if offset == cap {
                 backoff.snooze();
                 (tail, block) = self.load_tail();
                 continue;
             }
 
-            if offset + 1 == BLOCK_CAP && next_block.is_none() {
+            if offset + 1 == cap && next_block.is_none() {
                 next_block = Some(Block::alloc());
             }
 
@@ -222,7 +238,7 @@ impl<T> List<T> {
                 Ordering::Acquire,
             ) {
                 Ok(_) => {
-                    if offset + 1 == BLOCK_CAP {
+                    if offset + 1 == cap {
                         // We reserved the lap's last slot: install the next
                         // block and skip the lap's extra position.
                         let next = Box::into_raw(next_block.take().unwrap_or_else(Block::alloc));
@@ -247,7 +263,7 @@ impl<T> List<T> {
                     // SAFETY: [1] `block` is the block of index `tail`: it was
                     // loaded with or after `tail` (Acquire pairing above);
                     // [2] it is live: its slot `offset` is ours and unread;
-                    // [3] `offset < BLOCK_CAP`; [4] our CAS reserved the slot,
+                    // [3] `offset < cap <= BLOCK_CAP`; [4] our CAS reserved the slot,
                     // so we are its only writer.
                     unsafe { Block::slot(block, offset).write(value) };
                     return Ok(());
@@ -265,14 +281,15 @@ impl<T> List<T> {
     /// is none, or [`PopError::Closed`] when there is none and the list is
     /// closed (no value will ever arrive).
     pub fn try_pop(&self) -> Result<T, PopError> {
+        let (cap, lap) = (self.geometry.cap(), self.geometry.lap());
         let mut backoff = Backoff::new();
         let (mut head, mut block) = self.load_head();
 
         loop {
-            let offset = (head >> SHIFT) % LAP;
+            let offset = (head >> SHIFT) % lap;
 
             // Another consumer is switching the head to the next block.
-            if offset == BLOCK_CAP {
+            if offset == cap {
                 backoff.snooze();
                 (head, block) = self.load_head();
                 continue;
@@ -299,7 +316,7 @@ impl<T> List<T> {
 
                 // Head and tail in different blocks: later pops may skip
                 // reading the tail until the head leaves this block.
-                if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
+                if (head >> SHIFT) / lap != (tail >> SHIFT) / lap {
                     new_head |= HAS_NEXT;
                 }
             }
@@ -325,7 +342,7 @@ impl<T> List<T> {
                     // of index `head`, loaded with or after it); the block
                     // cannot be freed before we mark the slot READ.
                     unsafe {
-                        if offset + 1 == BLOCK_CAP {
+                        if offset + 1 == cap {
                             // Last slot of the lap: switch the head to the
                             // next block, which the producer of our slot is
                             // installing.
@@ -348,12 +365,12 @@ impl<T> List<T> {
                         let slot = Block::slot(block, offset);
                         let value = slot.read();
 
-                        if offset + 1 == BLOCK_CAP {
+                        if offset + 1 == cap {
                             // We read the last slot: start freeing the block.
-                            Block::destroy(block, 0);
+                            Block::destroy(block, 0, cap);
                         } else if slot.mark_read() {
                             // The destroyer found us reading: take over.
-                            Block::destroy(block, offset + 1);
+                            Block::destroy(block, offset + 1, cap);
                         }
                         return Ok(value);
                     }
@@ -406,7 +423,7 @@ impl<T> List<T> {
             let tail = self.tail.index.load(Ordering::SeqCst);
             let head = self.head.index.load(Ordering::SeqCst);
             if self.tail.index.load(Ordering::SeqCst) == tail {
-                return positions_between(head >> SHIFT, tail >> SHIFT);
+                return positions_between(head >> SHIFT, tail >> SHIFT, self.geometry.lap());
             }
         }
     }
@@ -477,11 +494,11 @@ impl<T> List<T> {
             if head >> SHIFT == tail >> SHIFT {
                 break;
             }
-            let offset = (head >> SHIFT) % LAP;
+            let offset = (head >> SHIFT) % self.geometry.lap();
             self.head
                 .index
                 .store(head.wrapping_add(STEP), Ordering::Relaxed);
-            if offset < BLOCK_CAP {
+            if offset < self.geometry.cap() {
                 // SAFETY: the list is quiescent: every index in head..tail
                 // below a lap end is a written, unread slot of a live block.
                 let value = unsafe { Block::slot(block, offset).take_owned() };
@@ -511,11 +528,12 @@ impl<T> List<T> {
 }
 
 /// Number of values between positions `head` and `tail` (lap ends hold no
-/// value). Works across index wrap-around when `LAP` divides the index space.
-fn positions_between(head: usize, tail: usize) -> usize {
+/// value), with `lap` indices per block. Works across index wrap-around
+/// when `lap` divides the index space.
+fn positions_between(head: usize, tail: usize, lap: usize) -> usize {
     // Indices parked on a lap end count as the start of the next lap.
     let fix = |i: usize| {
-        if i % LAP == BLOCK_CAP {
+        if i % lap == lap - 1 {
             i.wrapping_add(1)
         } else {
             i
@@ -523,11 +541,11 @@ fn positions_between(head: usize, tail: usize) -> usize {
     };
     let (head, tail) = (fix(head), fix(tail));
     // Rotate so that head falls into lap 0, then remove one lap end per lap.
-    let base = head - head % LAP;
+    let base = head - head % lap;
     let (head, tail) = (head.wrapping_sub(base), tail.wrapping_sub(base));
     // `len` reads a consistent pair, so `head <= tail`; saturate anyway:
     // a snapshot must never panic or wrap.
-    tail.saturating_sub(head).saturating_sub(tail / LAP)
+    tail.saturating_sub(head).saturating_sub(tail / lap)
 }
 
 impl<T> Drop for List<T> {
