@@ -14,11 +14,11 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+use xikernel::__private::table::Table;
 use xikernel::channel::{ChannelId, Channels, Received, UnboundOp};
 use xikernel::interp::InterpId;
 use xikernel::queue::{QueueDefaults, QueueHandle, QueueId, Queues};
-use xikernel::ring::Ring;
-use xikernel::table::Table;
+use xikernel::Ring;
 
 /// Send and non-blocking receive on one of a few lanes (a lane is a channel
 /// id, a handle or a queue: two lanes may share one).
@@ -64,7 +64,7 @@ impl<const SHARED: bool> Lanes for ById<SHARED> {
     }
     #[inline]
     fn recv(&self, lane: usize) -> Option<u64> {
-        match self.chans.recv(ME, self.ids[lane]) {
+        match self.chans.try_recv(ME, self.ids[lane]) {
             Ok(Received::Item(v)) => Some(v),
             _ => None,
         }
@@ -184,36 +184,34 @@ impl<const SHARED: bool> Lanes for QueueById<SHARED> {
     #[inline]
     fn send(&self, lane: usize, v: u64) {
         self.queues
-            .put(ME, self.ids[lane], v, UnboundOp::Remove)
+            .try_push(ME, self.ids[lane], v, UnboundOp::Remove)
             .expect("room in the queue");
     }
     #[inline]
     fn recv(&self, lane: usize) -> Option<u64> {
-        match self.queues.get(self.ids[lane]) {
+        match self.queues.try_pop(self.ids[lane]) {
             Ok(Received::Item(v)) => Some(v),
             _ => None,
         }
     }
 }
 
-/// Bound [`QueueHandle`]s of one queue (the registry stays alive with them).
+/// A bound [`QueueHandle`] of one queue. The handle borrows its registry,
+/// which is leaked so that both live in one value (one small registry per
+/// benchmark setup).
 #[derive(Debug)]
 pub struct QueueBound {
-    _queues: Queues<u64>,
-    handle: QueueHandle<u64>,
+    handle: QueueHandle<'static, u64>,
 }
 
 impl Default for QueueBound {
     fn default() -> Self {
-        let queues = Queues::new();
+        let queues: &'static Queues<u64> = Box::leak(Box::new(Queues::new()));
         let id = queues
             .create(QUEUE_MAXSIZE, DEFAULTS)
             .expect("fresh registry");
         let handle = queues.handle(id).expect("just created");
-        Self {
-            _queues: queues,
-            handle,
-        }
+        Self { handle }
     }
 }
 
@@ -222,12 +220,12 @@ impl Lanes for QueueBound {
     #[inline]
     fn send(&self, _: usize, v: u64) {
         self.handle
-            .put(ME, v, UnboundOp::Remove)
+            .try_push(ME, v, UnboundOp::Remove)
             .expect("room in the queue");
     }
     #[inline]
     fn recv(&self, _: usize) -> Option<u64> {
-        match self.handle.get() {
+        match self.handle.try_pop() {
             Ok(Received::Item(v)) => Some(v),
             _ => None,
         }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use xikernel::wait::BlockingRing;
 
 /// xikernel's bounded ring.
-pub type OurRing = xikernel::ring::Ring<u64>;
+pub type OurRing = xikernel::Ring<u64>;
 /// xikernel's unbounded list.
-pub type OurList = xikernel::list::List<u64>;
+pub type OurList = xikernel::List<u64>;
 
 /// Both queues share the kernel's `try_push` / `try_pop` signatures.
 macro_rules! our_queue {

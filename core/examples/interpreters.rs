@@ -19,9 +19,10 @@ use std::time::Duration;
 use xikernel::channel::{Channels, Received, UnboundOp};
 use xikernel::interp::{enter, InterpId, Interpreters, MAIN};
 use xikernel::queue::{resolve, QueueDefaults, QueueError, QueueId, Queues};
+use xikernel::wait::Wait;
 // `std::sync::Arc` under std; the facade's name keeps the example building
 // when a test run turns on a model-checker feature.
-use xikernel::sync::Arc;
+use xikernel::__private::sync::Arc;
 use xikernel::xidata::{DecodeOptions, Value, XiData};
 
 /// What the runtime wraps: one registry of each kind.
@@ -50,10 +51,10 @@ impl Runtime {
     fn share(&self, v: &Value) -> XiData {
         let me = self.interps.get_current();
         let n = self.releases.clone();
-        let hook = Box::new(move |_owner: u64| {
+        let hook = Box::new(move |_owner: InterpId| {
             n.fetch_add(1, Ordering::Relaxed);
         });
-        XiData::encode(v, me.0, Some(hook)).expect("shareable value")
+        XiData::encode(v, me, Some(hook)).expect("shareable value")
     }
 
     /// The receiver's `new_object` + release: decode here, release in the
@@ -70,13 +71,13 @@ impl Runtime {
 fn squarer(rt: Arc<Runtime>, me: InterpId, cmds: xikernel::ChannelId, results: QueueId) {
     let _current = enter(me);
     rt.interps.set_running(me, true).unwrap();
-    while let Ok(Received::Item(data)) = rt.channels.recv_wait(me, cmds, None) {
+    while let Ok(Received::Item(data)) = rt.channels.recv_wait(me, cmds, Wait::forever()) {
         let Value::Int(n) = rt.take(data) else {
             continue;
         };
         let out = rt.share(&Value::Tuple(vec![Value::Int(n), Value::Int(n * n)]));
         rt.queues
-            .put_wait(me, results, out, UnboundOp::Replace, None)
+            .push_wait(me, results, out, UnboundOp::Replace, Wait::forever())
             .unwrap();
         // The eval loop's pending-call check.
         rt.interps.run_pending(me).unwrap();
@@ -113,7 +114,7 @@ fn main() {
     // The doomed interpreter puts one item per policy after the squarer's
     // results (a runtime would not poll; this only makes the order stable),
     // then stops running.
-    while rt.queues.get_count(results).unwrap() < 2 {
+    while rt.queues.len(results).unwrap() < 2 {
         thread::sleep(Duration::from_millis(1));
     }
     {
@@ -127,7 +128,7 @@ fn main() {
                 ("replaced", UnboundOp::Replace),
             ] {
                 let data = rt.share(&Value::from(s));
-                rt.queues.put(doomed, results, data, op).unwrap();
+                rt.queues.try_push(doomed, results, data, op).unwrap();
             }
             rt.interps.set_running(doomed, false).unwrap();
         })
@@ -135,20 +136,17 @@ fn main() {
         .unwrap();
     }
 
-    println!(
-        "count before destroy: {}",
-        rt.queues.get_count(results).unwrap()
-    );
+    println!("count before destroy: {}", rt.queues.len(results).unwrap());
     rt.interps
         .destroy(doomed, &[&rt.queues, &rt.channels])
         .unwrap();
     println!(
         "count after destroying interp {doomed}: {} (the REMOVE item vanished)",
-        rt.queues.get_count(results).unwrap()
+        rt.queues.len(results).unwrap()
     );
 
     loop {
-        match rt.queues.get(results) {
+        match rt.queues.try_pop(results) {
             Ok(got) => match resolve(results, got) {
                 Ok(Some(data)) => {
                     let owner = data.owner();

@@ -94,7 +94,7 @@ struct Slot<T> {
 /// docs](self) for the algorithm, bit layout and ordering argument.
 ///
 /// ```
-/// use xikernel::ring::Ring;
+/// use xikernel::Ring;
 /// use xikernel::{PopError, PushError};
 ///
 /// let r = Ring::new(2);

@@ -18,6 +18,7 @@ use xikernel::channel::{
     UnboundOp::{Error as UError, Remove, Replace},
 };
 use xikernel::interp::{InterpId, MAIN};
+use xikernel::wait::Wait;
 
 const I1: InterpId = InterpId(1);
 const I2: InterpId = InterpId(2);
@@ -43,7 +44,7 @@ fn c37_is_closed() {
     send(&ch, &l, MAIN, cid, "spam").unwrap();
     recv(&ch, MAIN, cid).unwrap();
     ch.close(cid, End::Recv, false).unwrap();
-    let info = ch.get_info(MAIN, cid).unwrap();
+    let info = ch.info(MAIN, cid).unwrap();
     // RecvChannel.is_closed = closed; SendChannel.is_closed = closed or closing.
     assert!(info.closed && !info.open);
 }
@@ -64,11 +65,16 @@ fn c41_send_recv_different_threads() {
     thread::scope(|s| {
         s.spawn(|| {
             for _ in 0..2 {
-                assert!(matches!(ch.recv_wait(I1, cid, None), Ok(Received::Item(_))));
+                assert!(matches!(
+                    ch.recv_wait(I1, cid, Wait::forever()),
+                    Ok(Received::Item(_))
+                ));
             }
         });
-        ch.send_wait(MAIN, cid, l.item("a"), Replace, None).unwrap();
-        ch.send_wait(MAIN, cid, l.item("b"), Replace, None).unwrap();
+        ch.send_wait(MAIN, cid, l.item("a"), Replace, Wait::forever())
+            .unwrap();
+        ch.send_wait(MAIN, cid, l.item("b"), Replace, Wait::forever())
+            .unwrap();
     });
     l.assert_all_released_once();
 }
@@ -78,7 +84,7 @@ fn c42_recv_nowait_with_default() {
     let (ch, l) = fresh();
     let cid = ch.create(Replace).unwrap();
     assert_eq!(
-        got(ch.recv_or(MAIN, cid, l.item("default"))),
+        got(common::recv_or(&ch, MAIN, cid, l.item("default"))),
         Ok(Got::Item("default"))
     );
 }
@@ -90,11 +96,11 @@ fn c43_recv_timeout() {
     // Fractional timeouts are honoured (CPython truncates to whole seconds).
     let t = std::time::Instant::now();
     assert_eq!(
-        got(ch.recv_wait(MAIN, cid, Some(Duration::from_millis(50)))),
-        Err(Timeout)
+        got(ch.recv_wait(MAIN, cid, Wait::timeout(Duration::from_millis(50)))),
+        Err(Timeout(cid))
     );
     assert!(t.elapsed() >= Duration::from_millis(50));
-    assert_eq!(Timeout.class(), ErrorClass::TimeoutError);
+    assert_eq!(Timeout(ChannelId(0)).class(), ErrorClass::TimeoutError);
 }
 
 #[test]
@@ -102,10 +108,14 @@ fn c44_ops_on_nonexistent_channel() {
     let (ch, l) = fresh();
     let cid = ChannelId(1_000_000);
     assert_eq!(recv(&ch, MAIN, cid), Err(NotFound(cid)));
-    assert_eq!(got(ch.recv_or(MAIN, cid, l.item("d"))), Err(NotFound(cid)));
+    assert_eq!(
+        got(common::recv_or(&ch, MAIN, cid, l.item("d"))),
+        Err(NotFound(cid))
+    );
     assert_eq!(send(&ch, &l, MAIN, cid, "spam"), Err(NotFound(cid)));
     assert_eq!(
-        ch.send_wait(MAIN, cid, l.item("spam"), Replace, None),
+        ch.send_wait(MAIN, cid, l.item("spam"), Replace, Wait::forever())
+            .map_err(|e| e.error()),
         Err(NotFound(cid))
     );
     assert_eq!(NotFound(cid).to_string(), "channel 1000000 not found");
@@ -126,7 +136,7 @@ fn c45_recv_nowait_empty() {
 fn c46_recv_nowait_default_sequence() {
     let (ch, l) = fresh();
     let cid = ch.create(Replace).unwrap();
-    let r = |ch: &Channels<Tracked>| got(ch.recv_or(MAIN, cid, l.item("default")));
+    let r = |ch: &Channels<Tracked>| got(common::recv_or(ch, MAIN, cid, l.item("default")));
     assert_eq!(r(&ch), Ok(Got::Item("default")));
     for tag in ["None", "1", "spam", "eggs"] {
         send(&ch, &l, MAIN, cid, tag).unwrap();
@@ -143,7 +153,7 @@ fn c48_send_cleared_with_subinterpreter_replace() {
     let cid = associated_channel(&ch, &l);
     send_ops(&ch, &l, cid, &[(I1, "spam", Replace)]);
     ch.clear_interpreter(I1);
-    assert_eq!(ch.get_count(cid), Ok(1));
+    assert_eq!(ch.len(cid), Ok(1));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Unbound(Replace)));
     assert_eq!(recv(&ch, MAIN, cid), Err(Empty(cid)));
     l.assert_all_released_once();
@@ -155,9 +165,9 @@ fn c49_send_cleared_with_subinterpreter_error() {
     let cid = associated_channel(&ch, &l);
     send_ops(&ch, &l, cid, &[(I1, "spam", UError)]);
     ch.clear_interpreter(I1);
-    assert_eq!(ch.get_count(cid), Ok(1));
+    assert_eq!(ch.len(cid), Ok(1));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Unbound(UError)));
-    assert_eq!(ch.get_count(cid), Ok(0));
+    assert_eq!(ch.len(cid), Ok(0));
     assert_eq!(recv(&ch, MAIN, cid), Err(Empty(cid)));
 }
 
@@ -167,7 +177,7 @@ fn c50_send_cleared_with_subinterpreter_remove() {
     let cid = associated_channel(&ch, &l);
     send_ops(&ch, &l, cid, &[(I1, "spam", Remove)]);
     ch.clear_interpreter(I1);
-    assert_eq!(ch.get_count(cid), Ok(0));
+    assert_eq!(ch.len(cid), Ok(0));
     let (ch, l) = fresh();
     let cid = associated_channel(&ch, &l);
     send_ops(
@@ -182,7 +192,7 @@ fn c50_send_cleared_with_subinterpreter_remove() {
         ],
     );
     ch.clear_interpreter(I1);
-    assert_eq!(ch.get_count(cid), Ok(2));
+    assert_eq!(ch.len(cid), Ok(2));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Item("ham")));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Item("42")));
     l.assert_all_released_once();
@@ -200,12 +210,12 @@ fn c51_send_cleared_with_subinterpreter_mixed() {
         ("5", Replace),
     ];
     send_ops(&ch, &l, cid, &items.map(|(tag, op)| (I1, tag, op)));
-    assert_eq!(ch.get_count(cid), Ok(5));
+    assert_eq!(ch.len(cid), Ok(5));
     ch.clear_interpreter(I1);
-    assert_eq!(ch.get_count(cid), Ok(4));
+    assert_eq!(ch.len(cid), Ok(4));
     for (want, left) in [(Replace, 3), (UError, 2), (Replace, 1), (Replace, 0)] {
         assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Unbound(want)));
-        assert_eq!(ch.get_count(cid), Ok(left));
+        assert_eq!(ch.len(cid), Ok(left));
     }
     l.assert_all_released_once();
 }
@@ -219,7 +229,7 @@ fn c52_send_cleared_with_subinterpreter_multiple() {
     send_ops(&ch, &l, cid, &[(I1, "2", Replace), (I1, "obj1", Remove)]);
     assert_eq!(recv(&ch, I2, cid), Ok(Got::Item("2")));
     assert_eq!(recv(&ch, I2, cid), Ok(Got::Item("obj1")));
-    assert_eq!(ch.get_count(cid), Ok(0));
+    assert_eq!(ch.len(cid), Ok(0));
     send(&ch, &l, MAIN, cid, "3").unwrap();
     send_ops(
         &ch,
@@ -237,22 +247,22 @@ fn c52_send_cleared_with_subinterpreter_multiple() {
             (I1, "10", Replace),
         ],
     );
-    assert_eq!(ch.get_count(cid), Ok(10));
+    assert_eq!(ch.len(cid), Ok(10));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Item("3")));
-    assert_eq!(ch.get_count(cid), Ok(9));
+    assert_eq!(ch.len(cid), Ok(9));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Item("4")));
-    assert_eq!(ch.get_count(cid), Ok(8));
+    assert_eq!(ch.len(cid), Ok(8));
     ch.clear_interpreter(I1);
-    assert_eq!(ch.get_count(cid), Ok(6));
+    assert_eq!(ch.len(cid), Ok(6));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Unbound(Replace)));
-    assert_eq!(ch.get_count(cid), Ok(5));
+    assert_eq!(ch.len(cid), Ok(5));
     assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Item("7")));
-    assert_eq!(ch.get_count(cid), Ok(4));
+    assert_eq!(ch.len(cid), Ok(4));
     ch.clear_interpreter(I2);
-    assert_eq!(ch.get_count(cid), Ok(3));
+    assert_eq!(ch.len(cid), Ok(3));
     for (want, left) in [(UError, 2), (Replace, 1), (Replace, 0)] {
         assert_eq!(recv(&ch, MAIN, cid), Ok(Got::Unbound(want)));
-        assert_eq!(ch.get_count(cid), Ok(left));
+        assert_eq!(ch.len(cid), Ok(left));
     }
     l.assert_all_released_once();
 }
@@ -270,10 +280,7 @@ fn c54_end_resolution() {
 #[test]
 fn c58_missing_channel_not_found() {
     let (ch, _) = fresh();
-    assert_eq!(
-        ch.get_info(MAIN, ChannelId(10)),
-        Err(NotFound(ChannelId(10)))
-    );
+    assert_eq!(ch.info(MAIN, ChannelId(10)), Err(NotFound(ChannelId(10))));
     assert_eq!(
         NotFound(ChannelId(10)).class(),
         ErrorClass::ChannelNotFoundError
@@ -375,7 +382,7 @@ fn c68_allowed_types_round_trip_opaquely() {
     ch.send(MAIN, cid, Box::new(()), Replace).unwrap();
     ch.send(MAIN, cid, Box::new("spam"), Replace).unwrap();
     ch.send(MAIN, cid, Box::new(42i64), Replace).unwrap();
-    let next = || match ch.recv(MAIN, cid).unwrap() {
+    let next = || match ch.try_recv(MAIN, cid).unwrap() {
         Received::Item(b) => b,
         Received::Unbound(_) => unreachable!(),
     };
@@ -395,10 +402,14 @@ fn c70_send_recv_same_and_different_interpreters() {
     // cross-interpreter + cross-thread with a blocking send
     thread::scope(|s| {
         s.spawn(|| {
-            ch.send_wait(I1, cid, l.item("thread"), Replace, None)
+            ch.send_wait(I1, cid, l.item("thread"), Replace, Wait::forever())
+                .map_err(|e| e.error())
                 .unwrap()
         });
-        assert_eq!(got(ch.recv_wait(MAIN, cid, None)), Ok(Got::Item("thread")));
+        assert_eq!(
+            got(ch.recv_wait(MAIN, cid, Wait::forever())),
+            Ok(Got::Item("thread"))
+        );
     });
     l.assert_all_released_once();
 }
@@ -414,10 +425,13 @@ fn c71_send_recv_errors_and_defaults() {
     assert_eq!(recv(&ch, MAIN, cid), Err(Empty(cid)));
     send(&ch, &l, MAIN, cid, "spam").unwrap();
     assert_eq!(
-        got(ch.recv_or(MAIN, cid, l.item("d"))),
+        got(common::recv_or(&ch, MAIN, cid, l.item("d"))),
         Ok(Got::Item("spam"))
     );
-    assert_eq!(got(ch.recv_or(MAIN, cid, l.item("d"))), Ok(Got::Item("d")));
+    assert_eq!(
+        got(common::recv_or(&ch, MAIN, cid, l.item("d"))),
+        Ok(Got::Item("d"))
+    );
 }
 
 #[test]

@@ -17,6 +17,7 @@ use xikernel::channel::{
     ChannelError::*, ChannelId, Channels, End, ErrorClass, UnboundOp::Replace,
 };
 use xikernel::interp::{InterpId, MAIN};
+use xikernel::wait::Wait;
 
 const I1: InterpId = InterpId(1);
 const I2: InterpId = InterpId(2);
@@ -26,9 +27,12 @@ fn c75_blocking_send_returns_once_received() {
     let (ch, l) = fresh();
     let cid = ch.create(Replace).unwrap();
     thread::scope(|s| {
-        let sender = s.spawn(|| ch.send_wait(MAIN, cid, l.item("spam"), Replace, None));
+        let sender = s.spawn(|| {
+            ch.send_wait(MAIN, cid, l.item("spam"), Replace, Wait::forever())
+                .map_err(|e| e.error())
+        });
         // With or without the sender already waiting: poll until it is queued.
-        while ch.get_count(cid) != Ok(1) {
+        while ch.len(cid) != Ok(1) {
             thread::yield_now();
         }
         assert_eq!(recv(&ch, I1, cid), Ok(Got::Item("spam")));
@@ -40,32 +44,43 @@ fn c75_blocking_send_returns_once_received() {
 fn c76_blocking_send_timeout_withdraws() {
     let (ch, l) = fresh();
     let cid = ch.create(Replace).unwrap();
-    let r = ch.send_wait(
-        MAIN,
-        cid,
-        l.item("spam"),
-        Replace,
-        Some(Duration::from_millis(100)),
-    );
-    assert_eq!(r, Err(Timeout));
+    let r = ch
+        .send_wait(
+            MAIN,
+            cid,
+            l.item("spam"),
+            Replace,
+            Wait::timeout(Duration::from_millis(100)),
+        )
+        .map_err(|e| e.error());
+    assert_eq!(r, Err(Timeout(cid)));
     assert_eq!(r.unwrap_err().to_string(), "timed out");
     assert_eq!(recv(&ch, MAIN, cid), Err(Empty(cid)), "item withdrawn");
     assert_eq!(l.live(), 0, "withdrawn item released");
     // timeout 0 with a blocking send: immediate TimeoutError
     assert_eq!(
-        ch.send_wait(MAIN, cid, l.item("zero"), Replace, Some(Duration::ZERO)),
-        Err(Timeout)
+        ch.send_wait(
+            MAIN,
+            cid,
+            l.item("zero"),
+            Replace,
+            Wait::timeout(Duration::ZERO)
+        )
+        .map_err(|e| e.error()),
+        Err(Timeout(cid))
     );
     // with a receiver: success
     thread::scope(|s| {
-        s.spawn(|| ch.recv_wait(I1, cid, None).map(drop).unwrap());
-        let r = ch.send_wait(
-            MAIN,
-            cid,
-            l.item("eggs"),
-            Replace,
-            Some(Duration::from_secs(60)),
-        );
+        s.spawn(|| ch.recv_wait(I1, cid, Wait::forever()).map(drop).unwrap());
+        let r = ch
+            .send_wait(
+                MAIN,
+                cid,
+                l.item("eggs"),
+                Replace,
+                Wait::timeout(Duration::from_secs(60)),
+            )
+            .map_err(|e| e.error());
         assert_eq!(r, Ok(()));
     });
     l.assert_all_released_once();
@@ -77,8 +92,11 @@ fn c77_force_close_wakes_blocked_sender() {
         let (ch, l) = fresh();
         let cid = ch.create(Replace).unwrap();
         thread::scope(|s| {
-            let sender = s.spawn(|| ch.send_wait(MAIN, cid, l.item("spam"), Replace, timeout));
-            while ch.get_count(cid) != Ok(1) {
+            let sender = s.spawn(|| {
+                ch.send_wait(MAIN, cid, l.item("spam"), Replace, Wait::from(timeout))
+                    .map_err(|e| e.error())
+            });
+            while ch.len(cid) != Ok(1) {
                 thread::yield_now();
             }
             ch.close(cid, End::Both, true).unwrap();
@@ -142,7 +160,7 @@ fn c80_close_with_pending_items() {
         format!("channel {cid} may not be closed if not empty (try force=True)")
     );
     send(&ch, &l, MAIN, cid, "eggs").unwrap();
-    assert_eq!(ch.get_count(cid), Ok(3));
+    assert_eq!(ch.len(cid), Ok(3));
     // close(recv) -> NotEmpty, succeeds after draining
     let cid = setup(&ch);
     assert_eq!(ch.close(cid, End::Recv, false), Err(NotEmpty(cid)));
@@ -153,7 +171,7 @@ fn c80_close_with_pending_items() {
     // close(send) -> closing: sends fail, receivers drain, then closed
     let cid = setup(&ch);
     ch.close(cid, End::Send, false).unwrap();
-    let info = ch.get_info(MAIN, cid).unwrap();
+    let info = ch.info(MAIN, cid).unwrap();
     assert!(info.closing && !info.open && !info.closed);
     assert_eq!(send(&ch, &l, MAIN, cid, "x"), Err(Closed(cid)));
     assert_eq!(recv(&ch, I1, cid), Ok(Got::Item("spam")));

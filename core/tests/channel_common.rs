@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use xikernel::__private::lockorder;
 use xikernel::channel::{
     ChannelError, ChannelId, Channels, Received, UnboundOp, UnboundOp::Replace,
 };
 use xikernel::interp::{InterpId, MAIN};
-use xikernel::lockorder;
 
 /// Records every item created and how many times each was dropped.
 #[derive(Default, Debug)]
@@ -122,6 +122,7 @@ pub fn send(
     tag: &'static str,
 ) -> Result<(), ChannelError> {
     ch.send(who, cid, l.item(tag), Replace)
+        .map_err(|e| e.error())
 }
 
 /// Sends each `(who, tag, unbound op)` in order, without waiting.
@@ -136,8 +137,22 @@ pub fn send_ops(
     }
 }
 
+/// CPython's `recv(cid, default)`: the default instead of `Empty` (a
+/// closed channel still fails). Binding-level, so not in the kernel.
+pub fn recv_or(
+    ch: &Channels<Tracked>,
+    who: InterpId,
+    cid: ChannelId,
+    default: Tracked,
+) -> Result<Received<Tracked>, ChannelError> {
+    match ch.try_recv(who, cid) {
+        Err(ChannelError::Empty(_)) => Ok(Received::Item(default)),
+        r => r,
+    }
+}
+
 pub fn recv(ch: &Channels<Tracked>, who: InterpId, cid: ChannelId) -> Result<Got, ChannelError> {
-    got(ch.recv(who, cid))
+    got(ch.try_recv(who, cid))
 }
 
 /// Asserts that both directions of `cid` report the channel closed.
@@ -147,7 +162,7 @@ pub fn assert_closed(ch: &Channels<Tracked>, l: &Arc<Ledger>, cid: ChannelId) {
         Err(ChannelError::Closed(cid))
     );
     assert_eq!(recv(ch, MAIN, cid), Err(ChannelError::Closed(cid)));
-    assert!(ch.get_info(MAIN, cid).unwrap().closed);
+    assert!(ch.info(MAIN, cid).unwrap().closed);
 }
 
 /// Main associates itself first (send + recv a dummy), as the upstream

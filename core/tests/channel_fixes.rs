@@ -14,6 +14,7 @@ use xikernel::channel::{
     UnboundOp::{Remove, Replace},
 };
 use xikernel::interp::{InterpId, MAIN};
+use xikernel::wait::Wait;
 
 const I1: InterpId = InterpId(1);
 const I2: InterpId = InterpId(2);
@@ -26,18 +27,18 @@ fn releasing_the_same_end_twice_is_idempotent() {
     let l = Ledger::new();
     let cid = ch.create(Replace).unwrap();
     ch.send(I1, cid, l.item("a"), Replace).unwrap();
-    assert_eq!(got(ch.recv(I2, cid)), Ok(Got::Item("a")));
+    assert_eq!(got(ch.try_recv(I2, cid)), Ok(Got::Item("a")));
     ch.release(I1, cid, End::Send).unwrap();
     ch.release(I1, cid, End::Send).unwrap();
     ch.release(I1, cid, End::Both).unwrap();
     assert!(
-        ch.get_info(MAIN, cid).unwrap().open,
+        ch.info(MAIN, cid).unwrap().open,
         "I2's recv end is still open"
     );
     ch.release(I2, cid, End::Recv).unwrap();
-    let info = ch.get_info(MAIN, cid).unwrap();
+    let info = ch.info(MAIN, cid).unwrap();
     assert!(info.closed && !info.open, "no open end left: closed");
-    assert_eq!(ch.recv(I2, cid).map(drop), Err(Closed(cid)));
+    assert_eq!(ch.try_recv(I2, cid).map(drop), Err(Closed(cid)));
 }
 
 /// CPython's `list_all` dereferenced a closed channel's NULL state.
@@ -51,7 +52,7 @@ fn list_all_with_closed_channels_that_still_have_handles() {
     ch.close(a, End::Both, true).unwrap();
     ch.release(MAIN, b, End::Both).unwrap();
     assert_eq!(ch.list_all(), [(b, UnboundOp::Error), (a, Replace)]);
-    assert!(ch.get_info(MAIN, a).unwrap().closed);
+    assert!(ch.info(MAIN, a).unwrap().closed);
     ch.destroy(a).unwrap();
     assert_eq!(ch.list_all(), [(b, UnboundOp::Error)]);
 }
@@ -72,12 +73,12 @@ fn readers_race_with_close_and_destroy() {
                     let _ = ch.send(I1, cid, l.item(t), Replace);
                 }
                 let _ = ch.close(cid, End::Send, false);
-                let _ = ch.recv(I2, cid);
+                let _ = ch.try_recv(I2, cid);
                 let _ = ch.close(cid, End::Both, true);
                 let _ = ch.destroy(cid);
             });
             for _ in 0..10 {
-                match ch.get_info(MAIN, cid) {
+                match ch.info(MAIN, cid) {
                     Ok(i) => {
                         assert_eq!(
                             u8::from(i.open) + u8::from(i.closing) + u8::from(i.closed),
@@ -109,11 +110,11 @@ fn removing_the_last_item_keeps_the_queue_usable() {
     ch.send(MAIN, cid, l.item("A"), Replace).unwrap();
     ch.send(I1, cid, l.item("B"), Remove).unwrap();
     ch.clear_interpreter(I1);
-    assert_eq!(ch.get_count(cid), Ok(1));
+    assert_eq!(ch.len(cid), Ok(1));
     ch.send(MAIN, cid, l.item("C"), Replace).unwrap();
-    assert_eq!(got(ch.recv(MAIN, cid)), Ok(Got::Item("A")));
-    assert_eq!(got(ch.recv(MAIN, cid)), Ok(Got::Item("C")));
-    assert_eq!(ch.get_count(cid), Ok(0));
+    assert_eq!(got(ch.try_recv(MAIN, cid)), Ok(Got::Item("A")));
+    assert_eq!(got(ch.try_recv(MAIN, cid)), Ok(Got::Item("C")));
+    assert_eq!(ch.len(cid), Ok(0));
     l.assert_all_released_once();
 }
 
@@ -126,9 +127,12 @@ fn destroy_wakes_blocked_threads() {
     let a = ch.create(Replace).unwrap();
     let b = ch.create(Replace).unwrap();
     thread::scope(|s| {
-        let r = s.spawn(|| got(ch.recv_wait(I1, a, None)));
-        let w = s.spawn(|| ch.send_wait(I2, b, l.item("x"), Replace, None));
-        while ch.get_count(b) != Ok(1) {
+        let r = s.spawn(|| got(ch.recv_wait(I1, a, Wait::forever())));
+        let w = s.spawn(|| {
+            ch.send_wait(I2, b, l.item("x"), Replace, Wait::forever())
+                .map_err(|e| e.error())
+        });
+        while ch.len(b) != Ok(1) {
             thread::yield_now();
         }
         // The receiver may not be parked yet: destroy must still reach it.

@@ -8,9 +8,10 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::Ledger;
+use xikernel::__private::lockorder::{held_locks, OrderedMutex, Rank, ENABLED};
 use xikernel::channel::{Channels, End, UnboundOp};
 use xikernel::interp::MAIN;
-use xikernel::lockorder::{held_locks, OrderedMutex, Rank, ENABLED};
+use xikernel::wait::Wait;
 
 #[test]
 fn checker_is_enabled_exactly_in_debug_builds() {
@@ -123,10 +124,10 @@ fn every_channel_operation_releases_its_locks() {
     chans
         .send(MAIN, cid, l.item("a"), UnboundOp::Replace)
         .unwrap();
-    let _ = chans.get_info(MAIN, cid);
+    let _ = chans.info(MAIN, cid);
     let _ = chans.list_interpreters(cid, true);
-    let _ = chans.recv(MAIN, cid);
-    let _ = chans.recv_wait(MAIN, cid, Some(std::time::Duration::ZERO));
+    let _ = chans.try_recv(MAIN, cid);
+    let _ = chans.recv_wait(MAIN, cid, Wait::timeout(std::time::Duration::ZERO));
     chans.clear_interpreter(MAIN);
     assert_eq!(held_locks(), 0);
 }

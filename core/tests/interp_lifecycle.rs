@@ -12,11 +12,11 @@ use xikernel::queue::{QueueDefaults, Queues};
 use xikernel::xidata::XiData;
 
 /// An XiData whose release hook records `(owner, releasing thread's interp)`.
-fn datum(owner: InterpId, log: &Arc<Mutex<Vec<(u64, InterpId)>>>) -> XiData {
+fn datum(owner: InterpId, log: &Arc<Mutex<Vec<(InterpId, InterpId)>>>) -> XiData {
     let log = log.clone();
     XiData::new(
         vec![1, 2, 3],
-        owner.0,
+        owner,
         Some(Box::new(move |o| {
             log.lock().unwrap().push((o, thread_current()))
         })),
@@ -95,18 +95,18 @@ fn destroy_unbinds_queue_and_channel_items() {
     };
     let qid = queues.create(0, d).unwrap();
     let cid = chans.create(Replace).unwrap();
-    queues.put(MAIN, qid, 1, Replace).unwrap();
-    queues.put(sub, qid, 2, Remove).unwrap();
-    queues.put(sub, qid, 3, Error).unwrap();
+    queues.try_push(MAIN, qid, 1, Replace).unwrap();
+    queues.try_push(sub, qid, 2, Remove).unwrap();
+    queues.try_push(sub, qid, 3, Error).unwrap();
     chans.send(MAIN, cid, 10, Replace).unwrap(); // main keeps the channel open
-    assert!(matches!(chans.recv(MAIN, cid), Ok(Received::Item(10))));
+    assert!(matches!(chans.try_recv(MAIN, cid), Ok(Received::Item(10))));
     chans.send(sub, cid, 11, Replace).unwrap();
     it.destroy(sub, &[&queues, &chans]).unwrap();
-    assert_eq!(queues.get_count(qid), Ok(2));
-    assert!(matches!(queues.get(qid), Ok(Received::Item(1))));
-    assert!(matches!(queues.get(qid), Ok(Received::Unbound(Error))));
+    assert_eq!(queues.len(qid), Ok(2));
+    assert!(matches!(queues.try_pop(qid), Ok(Received::Item(1))));
+    assert!(matches!(queues.try_pop(qid), Ok(Received::Unbound(Error))));
     assert!(matches!(
-        chans.recv(MAIN, cid),
+        chans.try_recv(MAIN, cid),
         Ok(Received::Unbound(Replace))
     ));
 }
@@ -130,7 +130,7 @@ fn release_routing_in_owner_pending_or_kernel() {
         let _in_sub = enter(sub);
         assert_eq!(it.run_pending(sub), Ok(1));
     }
-    assert_eq!(log.lock().unwrap()[1], (sub.0, sub), "ran in the owner");
+    assert_eq!(log.lock().unwrap()[1], (sub, sub), "ran in the owner");
 
     // Pending when the owner is destroyed: the kernel releases it.
     it.release_data(datum(sub, &log), other);
@@ -157,17 +157,25 @@ fn queue_router_releases_each_datum_once() {
         unbound: Replace,
     };
     let qid = queues.create(1, d).unwrap();
-    queues.put(sub, qid, datum(sub, &log), Replace).unwrap();
-    // A refused put from main of sub's datum: routed to sub.
     queues
-        .put(MAIN, qid, datum(sub, &log), Replace)
-        .unwrap_err();
+        .try_push(sub, qid, datum(sub, &log), Replace)
+        .unwrap();
+    // A refused put hands sub's datum back to main, which routes its
+    // release to sub.
+    let refused = queues
+        .try_push(MAIN, qid, datum(sub, &log), Replace)
+        .unwrap_err()
+        .into_inner();
+    it.release_data(refused, MAIN);
     assert_eq!(it.pending_count(sub), Ok(1));
     assert_eq!(signals.load(Ordering::Relaxed), 1);
     // Destroying sub releases its pending datum and its queued datum.
     it.destroy(sub, &[&queues]).unwrap();
     assert_eq!(log.lock().unwrap().len(), 2);
-    assert!(matches!(queues.get(qid), Ok(Received::Unbound(Replace))));
+    assert!(matches!(
+        queues.try_pop(qid),
+        Ok(Received::Unbound(Replace))
+    ));
     queues.destroy(qid).unwrap();
     assert_eq!(log.lock().unwrap().len(), 2, "nothing released twice");
 }
@@ -175,15 +183,12 @@ fn queue_router_releases_each_datum_once() {
 #[test]
 fn routed_channel_items_release_in_their_owner() {
     use xikernel::channel::End;
-    use xikernel::interp::Routed;
     let it = Arc::new(Interpreters::new());
     let log = Arc::new(Mutex::new(Vec::new()));
     let sub = it.create().unwrap();
-    let chans: Channels<Routed> = Channels::new();
+    let chans: Channels<XiData> = Channels::new().with_release(Interpreters::router(&it));
     let cid = chans.create(Replace).unwrap();
-    chans
-        .send(sub, cid, Routed::new(datum(sub, &log), &it), Replace)
-        .unwrap();
+    chans.send(sub, cid, datum(sub, &log), Replace).unwrap();
     // Main force-closes: the stranded datum is queued for sub, not
     // released in main.
     chans.close(cid, End::Both, true).unwrap();
@@ -191,5 +196,5 @@ fn routed_channel_items_release_in_their_owner() {
     assert_eq!(it.pending_count(sub), Ok(1));
     let _in_sub = enter(sub);
     assert_eq!(it.run_pending(sub), Ok(1));
-    assert_eq!(*log.lock().unwrap(), [(sub.0, sub)]);
+    assert_eq!(*log.lock().unwrap(), [(sub, sub)]);
 }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use xikernel::list::List;
+use xikernel::List;
 use xikernel::{PopError, PushError};
 
 #[test]

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use proptest::prelude::*;
-use xikernel::list::List;
+use xikernel::List;
 use xikernel::{PopError, PushError};
 
 #[derive(Debug, Clone)]

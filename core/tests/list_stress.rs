@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 
-use xikernel::list::List;
+use xikernel::List;
 use xikernel::{PopError, PushError};
 
 /// Counts live heap bytes so that tests can check memory is reclaimed.
@@ -90,7 +90,7 @@ fn mpmc_fifo_per_producer_exactly_once() {
                             }
                             thread::yield_now();
                         }
-                        Err(PopError::Closed) => unreachable!("never closed"),
+                        Err(e) => unreachable!("never closed: {e}"),
                     }
                 }
                 got
@@ -140,7 +140,7 @@ fn close_races_pushes_nothing_lost() {
                                 assert_eq!(v, tag(p, seq), "the value is handed back");
                                 return;
                             }
-                            Err(PushError::Full(_)) => unreachable!("unbounded"),
+                            Err(e) => unreachable!("unbounded: {e}"),
                         }
                     }
                 })

@@ -18,6 +18,7 @@ use qc::{fresh, get, put_ops, Got, DEFAULTS};
 use xikernel::channel::UnboundOp::{Error as UError, Remove, Replace};
 use xikernel::interp::{InterpId, MAIN};
 use xikernel::queue::{resolve, QueueError::*, QueueErrorClass, QueueId};
+use xikernel::wait::Wait;
 
 const SUB: InterpId = InterpId(1);
 const SUB2: InterpId = InterpId(2);
@@ -53,7 +54,7 @@ fn q04_bind_release_typical() {
     let qid = q.create(0, DEFAULTS).unwrap();
     q.bind(qid).unwrap();
     q.release(qid).unwrap();
-    assert_eq!(q.get_count(qid), Err(NotFound(qid)));
+    assert_eq!(q.len(qid), Err(NotFound(qid)));
     assert!(q.list_all().is_empty());
 }
 
@@ -75,7 +76,7 @@ fn q06_bind_release_nested() {
     q.bind(qid).unwrap();
     q.bind(qid).unwrap();
     q.release(qid).unwrap();
-    assert_eq!(q.get_count(qid), Ok(0), "one binding left");
+    assert_eq!(q.len(qid), Ok(0), "one binding left");
     q.release(qid).unwrap();
     assert!(q.list_all().is_empty());
 }
@@ -95,8 +96,8 @@ fn q08_create_maxsize_verbatim() {
     let (q, _l) = fresh();
     for m in [0, 3, 100, -10] {
         let qid = q.create(m, DEFAULTS).unwrap();
-        assert_eq!(q.get_maxsize(qid), Ok(m));
-        assert_eq!(q.get_queue_defaults(qid), Ok(DEFAULTS));
+        assert_eq!(q.maxsize(qid), Ok(m));
+        assert_eq!(q.defaults(qid), Ok(DEFAULTS));
     }
     // list_all: newest first, with defaults.
     let ids: Vec<u64> = q.list_all().iter().map(|(id, _)| id.0).collect();
@@ -122,11 +123,11 @@ fn q11_custom_id() {
 fn q14_empty() {
     let (q, l) = fresh();
     let qid = q.create(0, DEFAULTS).unwrap();
-    assert_eq!(q.get_count(qid), Ok(0));
+    assert_eq!(q.len(qid), Ok(0));
     put_ops(&q, &l, qid, &[(MAIN, "a", Replace)]);
-    assert_eq!(q.get_count(qid), Ok(1));
+    assert_eq!(q.len(qid), Ok(1));
     assert_eq!(get(&q, qid), Ok(Got::Item("a")));
-    assert_eq!(q.get_count(qid), Ok(0));
+    assert_eq!(q.len(qid), Ok(0));
 }
 
 #[test]
@@ -155,14 +156,14 @@ fn q15_full() {
 fn q16_qsize() {
     let (q, l) = fresh();
     let qid = q.create(0, DEFAULTS).unwrap();
-    let mut sizes = vec![q.get_count(qid).unwrap()];
+    let mut sizes = vec![q.len(qid).unwrap()];
     let mut step = |put: bool| {
         if put {
-            q.put(MAIN, qid, l.item("x"), Replace).unwrap();
+            q.try_push(MAIN, qid, l.item("x"), Replace).unwrap();
         } else {
             get(&q, qid).unwrap();
         }
-        sizes.push(q.get_count(qid).unwrap());
+        sizes.push(q.len(qid).unwrap());
     };
     for put in [
         true, true, true, false, true, false, false, false, true, false,
@@ -198,11 +199,12 @@ fn q18_put_timeout() {
     put_ops(&q, &l, qid, &[(MAIN, "a", Replace), (MAIN, "b", Replace)]);
     let t = Duration::from_millis(100);
     assert_eq!(
-        q.put_wait(MAIN, qid, l.item("c"), Replace, Some(t)),
-        Err(Full(qid))
+        q.push_wait(MAIN, qid, l.item("c"), Replace, Wait::timeout(t))
+            .map_err(|e| e.error()),
+        Err(Timeout(qid))
     );
     get(&q, qid).unwrap();
-    q.put_wait(MAIN, qid, l.item("c"), Replace, Some(t))
+    q.push_wait(MAIN, qid, l.item("c"), Replace, Wait::timeout(t))
         .unwrap();
     drop(q);
     l.assert_all_released_once();
@@ -217,13 +219,16 @@ fn q19_put_nowait() {
     for &maxsize in sizes {
         let qid = q.create(maxsize, DEFAULTS).unwrap();
         for _ in 0..maxsize {
-            q.put(MAIN, qid, l.item("x"), Replace).unwrap();
+            q.try_push(MAIN, qid, l.item("x"), Replace).unwrap();
         }
-        let e = q.put(MAIN, qid, l.item("y"), Replace).unwrap_err();
+        let e = q
+            .try_push(MAIN, qid, l.item("y"), Replace)
+            .unwrap_err()
+            .error();
         assert_eq!(e, Full(qid));
         assert_eq!(e.class(), QueueErrorClass::QueueFull);
         get(&q, qid).unwrap();
-        q.put(MAIN, qid, l.item("y"), Replace).unwrap();
+        q.try_push(MAIN, qid, l.item("y"), Replace).unwrap();
     }
     drop(q);
     l.assert_all_released_once();
@@ -234,7 +239,7 @@ fn q22_get_timeout_and_nowait() {
     let (q, _l) = fresh();
     let qid = q.create(0, DEFAULTS).unwrap();
     let t = Duration::from_millis(100);
-    assert_eq!(got(q.get_wait(qid, Some(t))), Err(Empty(qid)));
+    assert_eq!(got(q.pop_wait(qid, Wait::timeout(t))), Err(Timeout(qid)));
     let e = get(&q, qid).unwrap_err();
     assert_eq!(e.class(), QueueErrorClass::QueueEmpty);
     assert_eq!(e.to_string(), "queue 1 is empty");
@@ -249,9 +254,9 @@ fn q27_cleared_default_unbound() {
     put_ops(&q, &l, qid, &[(SUB, "spam", Replace)]);
     q.clear_interpreter(SUB);
     assert_eq!(l.live(), 0, "data released at the destroy");
-    assert_eq!(q.get_count(qid), Ok(1));
+    assert_eq!(q.len(qid), Ok(1));
     assert_eq!(get(&q, qid), Ok(Got::Unbound(Replace)));
-    assert_eq!(q.get_count(qid), Ok(0));
+    assert_eq!(q.len(qid), Ok(0));
     assert_eq!(get(&q, qid), Err(Empty(qid)));
 }
 
@@ -261,10 +266,10 @@ fn q28_cleared_unbound_error() {
     let qid = q.create(0, DEFAULTS).unwrap();
     put_ops(&q, &l, qid, &[(SUB, "spam", UError)]);
     q.clear_interpreter(SUB);
-    assert_eq!(q.get_count(qid), Ok(1));
-    let r = resolve(qid, q.get(qid).unwrap());
+    assert_eq!(q.len(qid), Ok(1));
+    let r = resolve(qid, q.try_pop(qid).unwrap());
     assert_eq!(r.map(|_| ()), Err(ItemInterpreterDestroyed(qid)));
-    assert_eq!(q.get_count(qid), Ok(0));
+    assert_eq!(q.len(qid), Ok(0));
     assert_eq!(get(&q, qid), Err(Empty(qid)));
 }
 
@@ -274,7 +279,7 @@ fn q29_cleared_unbound_remove() {
     let qid = q.create(0, DEFAULTS).unwrap();
     put_ops(&q, &l, qid, &[(SUB, "spam", Remove), (SUB, "eggs", Remove)]);
     q.clear_interpreter(SUB);
-    assert_eq!(q.get_count(qid), Ok(0));
+    assert_eq!(q.len(qid), Ok(0));
     put_ops(
         &q,
         &l,
@@ -287,7 +292,7 @@ fn q29_cleared_unbound_remove() {
         ],
     );
     q.clear_interpreter(SUB2);
-    assert_eq!(q.get_count(qid), Ok(2));
+    assert_eq!(q.len(qid), Ok(2));
     assert_eq!(get(&q, qid), Ok(Got::Item("ham")));
     assert_eq!(get(&q, qid), Ok(Got::Item("42")));
     assert_eq!(get(&q, qid), Err(Empty(qid)));
@@ -302,9 +307,9 @@ fn q30_cleared_mixed() {
     for (i, op) in ops.into_iter().enumerate() {
         put_ops(&q, &l, qid, &[(SUB, ["a", "b", "c", "d", "e"][i], op)]);
     }
-    assert_eq!(q.get_count(qid), Ok(5));
+    assert_eq!(q.len(qid), Ok(5));
     q.clear_interpreter(SUB);
-    assert_eq!(q.get_count(qid), Ok(4));
+    assert_eq!(q.len(qid), Ok(4));
     let seq: Vec<_> = (0..4).map(|_| get(&q, qid).unwrap()).collect();
     assert_eq!(
         seq,
@@ -340,17 +345,17 @@ fn q31_cleared_multiple() {
             (i2, "10", Remove),
         ],
     );
-    assert_eq!(q.get_count(qid), Ok(10));
+    assert_eq!(q.len(qid), Ok(10));
     assert_eq!(get(&q, qid), Ok(Got::Item("1")));
     assert_eq!(get(&q, qid), Ok(Got::Item("2")));
-    assert_eq!(q.get_count(qid), Ok(8));
+    assert_eq!(q.len(qid), Ok(8));
     q.clear_interpreter(i1);
-    assert_eq!(q.get_count(qid), Ok(6));
+    assert_eq!(q.len(qid), Ok(6));
     assert_eq!(get(&q, qid), Ok(Got::Unbound(Replace))); // 3
     assert_eq!(get(&q, qid), Ok(Got::Item("4")));
-    assert_eq!(q.get_count(qid), Ok(4));
+    assert_eq!(q.len(qid), Ok(4));
     q.clear_interpreter(i2);
-    assert_eq!(q.get_count(qid), Ok(3));
+    assert_eq!(q.len(qid), Ok(3));
     assert_eq!(get(&q, qid), Ok(Got::Unbound(Replace))); // 6
     assert_eq!(get(&q, qid), Ok(Got::Unbound(UError))); // 7
     assert_eq!(get(&q, qid), Ok(Got::Unbound(Replace))); // 8
@@ -366,11 +371,11 @@ fn q32_put_get_different_threads() {
     let q2 = q.clone();
     let consumer = thread::spawn(move || {
         (0..100)
-            .map(|_| got(q2.get_wait(qid, None)).unwrap())
+            .map(|_| got(q2.pop_wait(qid, Wait::forever())).unwrap())
             .collect::<Vec<_>>()
     });
     for _ in 0..100 {
-        q.put(SUB, qid, l.item("x"), Replace).unwrap();
+        q.try_push(SUB, qid, l.item("x"), Replace).unwrap();
     }
     assert_eq!(consumer.join().unwrap(), vec![Got::Item("x"); 100]);
     l.assert_all_released_once();

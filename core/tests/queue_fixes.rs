@@ -12,9 +12,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use qc::{fresh, get, got, put_ops, Got, DEFAULTS};
+use xikernel::__private::RING_LIMIT;
 use xikernel::channel::UnboundOp::{Remove, Replace};
 use xikernel::interp::{InterpId, MAIN};
-use xikernel::queue::{QueueError::*, QueueId, Queues, RING_LIMIT};
+use xikernel::queue::{QueueError::*, QueueId, Queues};
+use xikernel::wait::Wait;
 
 const SUB: InterpId = InterpId(1);
 
@@ -26,12 +28,12 @@ fn remove_of_last_item_loses_no_later_put() {
         let qid = q.create(maxsize, DEFAULTS).unwrap();
         put_ops(&q, &l, qid, &[(MAIN, "A", Replace), (SUB, "B", Remove)]);
         q.clear_interpreter(SUB);
-        assert_eq!(q.get_count(qid), Ok(1));
+        assert_eq!(q.len(qid), Ok(1));
         put_ops(&q, &l, qid, &[(MAIN, "C", Replace)]);
-        assert_eq!(q.get_count(qid), Ok(2));
+        assert_eq!(q.len(qid), Ok(2));
         assert_eq!(get(&q, qid), Ok(Got::Item("A")));
         assert_eq!(get(&q, qid), Ok(Got::Item("C")));
-        assert_eq!(q.get_count(qid), Ok(0));
+        assert_eq!(q.len(qid), Ok(0));
         drop(q);
         l.assert_all_released_once();
     }
@@ -50,15 +52,15 @@ fn remove_frees_capacity() {
         let (q, l) = fresh();
         let qid = q.create(maxsize, DEFAULTS).unwrap();
         for _ in 0..maxsize {
-            q.put(SUB, qid, l.item("s"), Remove).unwrap();
+            q.try_push(SUB, qid, l.item("s"), Remove).unwrap();
         }
         assert_eq!(q.is_full(qid), Ok(true));
         q.clear_interpreter(SUB);
         assert_eq!(q.is_full(qid), Ok(false));
         for _ in 0..maxsize {
-            q.put(MAIN, qid, l.item("m"), Remove).unwrap();
+            q.try_push(MAIN, qid, l.item("m"), Remove).unwrap();
         }
-        assert_eq!(q.get_count(qid), Ok(maxsize as usize));
+        assert_eq!(q.len(qid), Ok(maxsize as usize));
         drop(q);
         l.assert_all_released_once();
     }
@@ -69,9 +71,14 @@ fn failed_puts_release_their_item() {
     let (q, l) = fresh();
     let qid = q.create(1, DEFAULTS).unwrap();
     put_ops(&q, &l, qid, &[(MAIN, "a", Replace)]);
-    assert_eq!(q.put(MAIN, qid, l.item("b"), Replace), Err(Full(qid)));
     assert_eq!(
-        q.put(MAIN, QueueId(99), l.item("c"), Replace),
+        q.try_push(MAIN, qid, l.item("b"), Replace)
+            .map_err(|e| e.error()),
+        Err(Full(qid))
+    );
+    assert_eq!(
+        q.try_push(MAIN, QueueId(99), l.item("c"), Replace)
+            .map_err(|e| e.error()),
         Err(NotFound(QueueId(99)))
     );
     assert_eq!(l.live(), 1);
@@ -88,8 +95,8 @@ fn release_fn_sees_owner() {
         s2.lock().unwrap().push((d, owner))
     }));
     let qid = q.create(0, DEFAULTS).unwrap();
-    q.put(SUB, qid, 7, Replace).unwrap();
-    q.put(MAIN, qid, 8, Replace).unwrap();
+    q.try_push(SUB, qid, 7, Replace).unwrap();
+    q.try_push(MAIN, qid, 8, Replace).unwrap();
     q.clear_interpreter(SUB);
     q.destroy(qid).unwrap();
     assert_eq!(*seen.lock().unwrap(), [(7, SUB), (8, MAIN)]);
@@ -109,7 +116,7 @@ fn ids_exhausted() {
 fn huge_maxsize_allocates_nothing_up_front() {
     let q: Queues<u32> = Queues::new();
     let qid = q.create(i64::MAX, DEFAULTS).unwrap();
-    q.put(MAIN, qid, 1, Replace).unwrap();
+    q.try_push(MAIN, qid, 1, Replace).unwrap();
     assert_eq!(q.is_full(qid), Ok(false));
 }
 
@@ -119,13 +126,13 @@ fn blocked_get_woken_by_put_and_by_destroy() {
     let q = Arc::new(q);
     let qid = q.create(0, DEFAULTS).unwrap();
     let q2 = q.clone();
-    let h = thread::spawn(move || got(q2.get_wait(qid, None)));
+    let h = thread::spawn(move || got(q2.pop_wait(qid, Wait::forever())));
     thread::sleep(Duration::from_millis(20));
-    q.put(MAIN, qid, l.item("x"), Replace).unwrap();
+    q.try_push(MAIN, qid, l.item("x"), Replace).unwrap();
     assert_eq!(h.join().unwrap(), Ok(Got::Item("x")));
 
     let q2 = q.clone();
-    let h = thread::spawn(move || got(q2.get_wait(qid, None)));
+    let h = thread::spawn(move || got(q2.pop_wait(qid, Wait::forever())));
     thread::sleep(Duration::from_millis(20));
     q.destroy(qid).unwrap();
     assert_eq!(h.join().unwrap(), Err(NotFound(qid)));
@@ -137,12 +144,15 @@ fn blocked_put_woken_by_get_destroy_and_remove() {
     let q = Arc::new(q);
     for how in 0..3 {
         let qid = q.create(1, DEFAULTS).unwrap();
-        q.put(SUB, qid, l.item("a"), Remove).unwrap();
+        q.try_push(SUB, qid, l.item("a"), Remove).unwrap();
         let (q2, l2) = (q.clone(), l.clone());
-        let h = thread::spawn(move || q2.put_wait(MAIN, qid, l2.item("b"), Replace, None));
+        let h = thread::spawn(move || {
+            q2.push_wait(MAIN, qid, l2.item("b"), Replace, Wait::forever())
+                .map_err(|e| e.error())
+        });
         thread::sleep(Duration::from_millis(20));
         match how {
-            0 => drop(q.get(qid).unwrap()),
+            0 => drop(q.try_pop(qid).unwrap()),
             1 => q.destroy(qid).unwrap(),
             _ => q.clear_interpreter(SUB),
         }
@@ -159,8 +169,8 @@ fn fractional_timeouts_are_honoured() {
     let qid = q.create(0, DEFAULTS).unwrap();
     let t0 = Instant::now();
     assert_eq!(
-        got(q.get_wait(qid, Some(Duration::from_millis(150)))),
-        Err(Empty(qid))
+        got(q.pop_wait(qid, Wait::timeout(Duration::from_millis(150)))),
+        Err(Timeout(qid))
     );
     // Not truncated to 0 s as CPython's wrapper does. No upper bound: the
     // machine may be slow.
@@ -172,11 +182,53 @@ fn handle_skips_lookup_and_sees_destroy() {
     let q: Queues<u32> = Queues::new();
     let qid = q.create(0, DEFAULTS).unwrap();
     let h = q.handle(qid).unwrap();
-    h.put(MAIN, 5, Replace).unwrap();
-    assert!(matches!(h.get(), Ok(xikernel::channel::Received::Item(5))));
+    h.try_push(MAIN, 5, Replace).unwrap();
+    assert!(matches!(
+        h.try_pop(),
+        Ok(xikernel::channel::Received::Item(5))
+    ));
     q.release(qid).unwrap(); // the handle's binding: destroys it
-    assert_eq!(h.get().map(|_| ()), Err(NotFound(qid)));
-    assert_eq!(h.put(MAIN, 6, Replace), Err(NotFound(qid)));
+    assert_eq!(h.try_pop().map(|_| ()), Err(NotFound(qid)));
+    let e = h.try_push(MAIN, 6, Replace).unwrap_err();
+    assert_eq!(e.error(), NotFound(qid));
+    assert_eq!(e.into_inner(), 6, "the item comes back");
+    drop(h); // its binding is gone already: nothing to release
+}
+
+#[test]
+fn dropping_a_handle_releases_its_binding() {
+    let q: Queues<u32> = Queues::new();
+    let qid = q.create(0, DEFAULTS).unwrap();
+    q.bind(qid).unwrap();
+    let h = q.handle(qid).unwrap();
+    drop(h);
+    assert_eq!(q.len(qid), Ok(0), "one binding left: alive");
+    q.release(qid).unwrap();
+    assert_eq!(
+        q.len(qid),
+        Err(NotFound(qid)),
+        "the last release destroyed it"
+    );
+}
+
+#[test]
+fn close_drains_then_reports_closed() {
+    let (q, l) = fresh();
+    let qid = q.create(3, DEFAULTS).unwrap();
+    q.try_push(MAIN, qid, l.item("a"), Replace).unwrap();
+    q.try_push(SUB, qid, l.item("b"), Remove).unwrap();
+    assert_eq!(q.close(qid), Ok(true));
+    assert_eq!(q.close(qid), Ok(false));
+    let e = q.try_push(MAIN, qid, l.item("late"), Replace).unwrap_err();
+    assert_eq!(e.error(), Closed(qid));
+    assert_eq!(e.into_inner().tag, "late");
+    // An interpreter destroyed after the close still has its items unbound.
+    q.clear_interpreter(SUB);
+    assert_eq!(got(q.try_pop(qid)), Ok(Got::Item("a")));
+    assert_eq!(got(q.try_pop(qid)), Err(Closed(qid)));
+    assert_eq!(q.is_closed(qid), Ok(true));
+    drop(q);
+    l.assert_all_released_once();
 }
 
 #[test]
@@ -187,13 +239,7 @@ fn finalisation_releases_through_the_release_fn() {
         s2.lock().unwrap().push((d, owner))
     }));
     let qid = q.create(2, DEFAULTS).unwrap();
-    q.put(SUB, qid, 1, Replace).unwrap();
-    let h = q.handle(qid).unwrap();
+    q.try_push(SUB, qid, 1, Replace).unwrap();
     drop(q);
     assert_eq!(*seen.lock().unwrap(), [(1, SUB)]);
-    assert_eq!(
-        h.get().map(|_| ()),
-        Err(NotFound(qid)),
-        "handles see it destroyed"
-    );
 }

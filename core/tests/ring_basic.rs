@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-use xikernel::ring::Ring;
+use xikernel::Ring;
 use xikernel::{PopError, PushError};
 
 #[test]

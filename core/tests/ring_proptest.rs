@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use proptest::prelude::*;
-use xikernel::ring::Ring;
+use xikernel::Ring;
 use xikernel::{PopError, PushError};
 
 #[derive(Clone, Debug)]

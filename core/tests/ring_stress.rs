@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use xikernel::ring::Ring;
-use xikernel::sync::Backoff;
+use xikernel::__private::sync::Backoff;
+use xikernel::Ring;
 use xikernel::{PopError, PushError};
 
 const PRODUCERS: usize = 4;
@@ -43,6 +43,7 @@ fn consume(ring: &Ring<(usize, usize)>) -> Vec<Vec<usize>> {
             }
             Err(PopError::Empty) => backoff.snooze(),
             Err(PopError::Closed) => return got,
+            Err(e) => unreachable!("{e}"),
         }
     }
 }
@@ -68,7 +69,7 @@ fn exchange(cap: usize) {
                                 item = back;
                                 backoff.snooze();
                             }
-                            Err(PushError::Closed(_)) => panic!("closed early"),
+                            Err(e) => panic!("closed early: {e}"),
                         }
                     }
                     backoff = Backoff::new();
@@ -142,6 +143,7 @@ fn close_racing_pushes_loses_nothing() {
                                 assert_eq!(v, (p, seq));
                                 return;
                             }
+                            Err(e) => unreachable!("{e}"),
                         }
                     }
                 })

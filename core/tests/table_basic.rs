@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::thread;
 
-use xikernel::table::{Table, TableError, MAX_ID};
+use xikernel::__private::table::{Table, TableError, MAX_ID};
 
 #[test]
 fn ids_are_monotonic_from_the_first_and_never_reused() {

@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use xikernel::list::List;
-use xikernel::ring::Ring;
-use xikernel::wait::{Blocking, BlockingList, BlockingRing, Notifier, TryQueue};
+use xikernel::wait::{Blocking, BlockingList, BlockingRing, Notifier, TryQueue, Wait};
+use xikernel::List;
+use xikernel::Ring;
 use xikernel::{PopError, PushError};
 
 /// A deliberately simple queue: the blocking layer must not depend on the
@@ -134,10 +134,10 @@ macro_rules! bounded_queue_tests {
 }
 
 bounded_queue_tests!(mutex_queue, super::MutexQueue<u64>);
-bounded_queue_tests!(ring, xikernel::ring::Ring<u64>);
+bounded_queue_tests!(ring, xikernel::Ring<u64>);
 queue_tests!(
     list,
-    xikernel::list::List<u64>,
+    xikernel::List<u64>,
     [
         pop_timeout_waits_at_least_the_timeout,
         fractional_timeouts_are_not_rounded,
@@ -151,7 +151,7 @@ fn pop_timeout_waits_at_least_the_timeout<Q: Make>() {
     let q = queue::<Q>(4);
     let timeout = Duration::from_millis(50);
     let start = Instant::now();
-    assert_eq!(q.pop_timeout(timeout), Err(PopError::Empty));
+    assert_eq!(q.pop_timeout(timeout), Err(PopError::Timeout));
     assert!(
         start.elapsed() >= timeout,
         "returned after {:?}",
@@ -164,7 +164,7 @@ fn fractional_timeouts_are_not_rounded<Q: Make>() {
     let q = queue::<Q>(4);
     let timeout = Duration::from_secs_f64(0.15);
     let start = Instant::now();
-    assert_eq!(q.pop_timeout(timeout), Err(PopError::Empty));
+    assert_eq!(q.pop_timeout(timeout), Err(PopError::Timeout));
     assert!(start.elapsed() >= timeout);
 }
 
@@ -174,8 +174,8 @@ fn push_timeout_on_full_returns_the_value<Q: Make>() {
     let timeout = Duration::from_millis(50);
     let start = Instant::now();
     match q.push_timeout(2, timeout) {
-        Err(PushError::Full(v)) => assert_eq!(v, 2),
-        other => panic!("expected Full(2), got {other:?}"),
+        Err(PushError::Timeout(v)) => assert_eq!(v, 2),
+        other => panic!("expected Timeout(2), got {other:?}"),
     }
     assert!(start.elapsed() >= timeout);
     assert_eq!(q.try_pop(), Ok(1));
@@ -183,10 +183,10 @@ fn push_timeout_on_full_returns_the_value<Q: Make>() {
 
 fn zero_and_huge_timeouts<Q: Make>() {
     let q = queue::<Q>(1);
-    assert_eq!(q.pop_timeout(Duration::ZERO), Err(PopError::Empty));
+    assert_eq!(q.pop_timeout(Duration::ZERO), Err(PopError::Timeout));
     // Not representable as an Instant: waits without deadline, no panic.
     q.push_timeout(7, Duration::MAX).unwrap();
-    assert!(q.push_timeout(8, Duration::ZERO).unwrap_err().is_full());
+    assert!(q.push_timeout(8, Duration::ZERO).unwrap_err().is_timeout());
     assert_eq!(q.pop_timeout(Duration::MAX), Ok(7));
 }
 
@@ -337,11 +337,12 @@ fn notifier_wait_until_condition() {
     let n = Arc::new(Notifier::new());
     let flag = Arc::new(AtomicBool::new(false));
     assert!(
-        !n.wait_until(Some(Instant::now() + Duration::from_millis(10)), || flag
+        !n.wait_until(Wait::timeout(Duration::from_millis(10)), || flag
             .load(Ordering::Acquire))
     );
     let (n2, f2) = (n.clone(), flag.clone());
-    let waiter = thread::spawn(move || n2.wait_until(None, || f2.load(Ordering::Acquire)));
+    let waiter =
+        thread::spawn(move || n2.wait_until(Wait::forever(), || f2.load(Ordering::Acquire)));
     thread::sleep(Duration::from_millis(20));
     flag.store(true, Ordering::Release);
     n.notify_all();
@@ -350,8 +351,8 @@ fn notifier_wait_until_condition() {
 
 #[test]
 fn ring_aliases_and_force_push() {
-    assert!(BlockingRing::<u8>::with_capacity(0).is_none());
-    let q = Arc::new(BlockingRing::with_capacity(1).unwrap());
+    assert!(BlockingRing::<u8>::try_with_capacity(0).is_none());
+    let q = Arc::new(BlockingRing::with_capacity(1));
     let q2 = q.clone();
     let popper = thread::spawn(move || q2.pop_timeout(PATIENCE));
     thread::sleep(Duration::from_millis(20));
@@ -373,7 +374,7 @@ fn ring_aliases_and_force_push() {
 /// The module-level example (a doctest there is `no_run`).
 #[test]
 fn module_example_drains_after_close() {
-    let q = Arc::new(BlockingRing::with_capacity(8).unwrap());
+    let q = Arc::new(BlockingRing::with_capacity(8));
     let rx = q.clone();
     let consumer = thread::spawn(move || {
         let mut got = Vec::new();

@@ -10,6 +10,7 @@ use xikernel::xidata::{
     DecodeOptions, EncodeError, Event, Events, ExceptionSnapshot, ExtValue, PyString, Registry,
     RegistryError, Value, XiData, MAX_DEPTH,
 };
+use xikernel::InterpId;
 
 fn doc(body: &[u8]) -> Vec<u8> {
     let mut d = b"XI\x01".to_vec();
@@ -291,7 +292,7 @@ fn exception_snapshot_formats_like_cpython() {
 fn counting_hook(count: &Arc<AtomicUsize>) -> Option<xikernel::xidata::ReleaseHook> {
     let c = count.clone();
     Some(Box::new(move |owner| {
-        assert_eq!(owner, 42);
+        assert_eq!(owner, InterpId(42));
         c.fetch_add(1, Ordering::SeqCst);
     }))
 }
@@ -299,8 +300,8 @@ fn counting_hook(count: &Arc<AtomicUsize>) -> Option<xikernel::xidata::ReleaseHo
 #[test]
 fn record_releases_exactly_once() {
     let count = Arc::new(AtomicUsize::new(0));
-    let rec = XiData::encode(&Value::from("x"), 42, counting_hook(&count)).unwrap();
-    assert_eq!(rec.owner(), 42);
+    let rec = XiData::encode(&Value::from("x"), InterpId(42), counting_hook(&count)).unwrap();
+    assert_eq!(rec.owner(), InterpId(42));
     assert_eq!(rec.decode(&DecodeOptions::default()), Ok(Value::from("x")));
     assert!(!rec.is_released());
     assert!(rec.release());
@@ -310,13 +311,13 @@ fn record_releases_exactly_once() {
     assert_eq!(count.load(Ordering::SeqCst), 1);
 
     // Dropped without an explicit release: the drop releases.
-    drop(XiData::encode(&Value::None, 42, counting_hook(&count)).unwrap());
+    drop(XiData::encode(&Value::None, InterpId(42), counting_hook(&count)).unwrap());
     assert_eq!(count.load(Ordering::SeqCst), 2);
 
     // Shared between threads: one winner.
     let rec = Arc::new(XiData::new(
         to_vec(&Value::None).unwrap(),
-        42,
+        InterpId(42),
         counting_hook(&count),
     ));
     let wins: usize = (0..4)
@@ -331,7 +332,7 @@ fn record_releases_exactly_once() {
     assert_eq!(wins, 1);
     drop(rec);
     assert_eq!(count.load(Ordering::SeqCst), 3);
-    let rec = XiData::encode(&Value::Int(1), 42, counting_hook(&count)).unwrap();
+    let rec = XiData::encode(&Value::Int(1), InterpId(42), counting_hook(&count)).unwrap();
     assert_eq!(rec.into_bytes(), b"XI\x01\x02\x02");
     assert_eq!(count.load(Ordering::SeqCst), 4);
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use loom::thread;
 use xikernel::channel::{ChannelError, ChannelId, Channels, End, Received, UnboundOp};
 use xikernel::interp::{InterpId, MAIN};
+use xikernel::wait::Wait;
 use xikernel_models::loom_model;
 
 const I1: InterpId = InterpId(1);
@@ -41,7 +42,10 @@ fn spawn_send_wait(
     drops: &Arc<AtomicUsize>,
 ) -> thread::JoinHandle<Result<(), ChannelError>> {
     let (c, d) = (chans.clone(), drops.clone());
-    thread::spawn(move || c.send_wait(I1, cid, Item(d), OP, None))
+    thread::spawn(move || {
+        c.send_wait(I1, cid, Item(d), OP, Wait::forever())
+            .map_err(|e| e.error())
+    })
 }
 
 /// destroy races a send and a non-blocking recv on the same channel.
@@ -51,11 +55,11 @@ fn destroy_races_send_and_recv() {
         let (chans, cid, drops) = setup();
         let s = {
             let (c, d) = (chans.clone(), drops.clone());
-            thread::spawn(move || c.send(I1, cid, Item(d), OP))
+            thread::spawn(move || c.send(I1, cid, Item(d), OP).map_err(|e| e.error()))
         };
         let r = {
             let c = chans.clone();
-            thread::spawn(move || c.recv(I2, cid).map(|r| matches!(r, Received::Item(_))))
+            thread::spawn(move || c.try_recv(I2, cid).map(|r| matches!(r, Received::Item(_))))
         };
         assert_eq!(chans.destroy(cid), Ok(()));
         let sent = s.join().unwrap();
@@ -86,11 +90,11 @@ fn close_races_send_and_recv() {
         let (chans, cid, drops) = setup();
         let s = {
             let (c, d) = (chans.clone(), drops.clone());
-            thread::spawn(move || c.send(I1, cid, Item(d), OP))
+            thread::spawn(move || c.send(I1, cid, Item(d), OP).map_err(|e| e.error()))
         };
         let r = {
             let c = chans.clone();
-            thread::spawn(move || c.recv(I2, cid).map(drop))
+            thread::spawn(move || c.try_recv(I2, cid).map(drop))
         };
         let closed = chans.close(cid, End::Send, false);
         let sent = s.join().unwrap();
@@ -100,7 +104,7 @@ fn close_races_send_and_recv() {
         if got.is_ok() {
             assert_eq!(sent, Ok(()));
         }
-        let info = chans.get_info(MAIN, cid).unwrap();
+        let info = chans.info(MAIN, cid).unwrap();
         // Closed unless the item is still queued (closing).
         let queued = sent.is_ok() && got.is_err();
         assert_eq!(info.closing, queued);
@@ -118,7 +122,7 @@ fn send_wakes_blocked_recv() {
         let r = {
             let c = chans.clone();
             thread::spawn(move || {
-                c.recv_wait(I2, cid, None)
+                c.recv_wait(I2, cid, Wait::forever())
                     .map(|r| matches!(r, Received::Item(_)))
             })
         };
@@ -138,7 +142,7 @@ fn send_wait_returns_once_its_item_is_received() {
         let s = spawn_send_wait(&chans, cid, &drops);
         for _ in 0..2 {
             assert!(matches!(
-                chans.recv_wait(I2, cid, None),
+                chans.recv_wait(I2, cid, Wait::forever()),
                 Ok(Received::Item(_))
             ));
         }
@@ -155,7 +159,7 @@ fn force_close_wakes_blocked_recv_and_send_wait() {
         let (chans, cid, drops) = setup();
         let r = {
             let c = chans.clone();
-            thread::spawn(move || c.recv_wait(I2, cid, None).map(drop))
+            thread::spawn(move || c.recv_wait(I2, cid, Wait::forever()).map(drop))
         };
         let s = spawn_send_wait(&chans, cid, &drops);
         assert_eq!(chans.close(cid, End::Both, true), Ok(()));
@@ -211,7 +215,7 @@ fn opposite_orders_on_two_channels_do_not_deadlock() {
             let (c, d) = (chans.clone(), drops.clone());
             thread::spawn(move || {
                 c.send(I1, first, Item(d.clone()), OP).unwrap();
-                let _ = c.recv(I2, second);
+                let _ = c.try_recv(I2, second);
                 let _ = c.close(first, End::Both, true);
             })
         };

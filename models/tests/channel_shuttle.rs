@@ -23,6 +23,7 @@ use shuttle::rand::{thread_rng, Rng};
 use shuttle::thread;
 use xikernel::channel::{ChannelError, ChannelId, Channels, End, Received, UnboundOp};
 use xikernel::interp::{InterpId, MAIN};
+use xikernel::wait::Wait;
 use xikernel_models::shuttle_check;
 
 /// Shared bookkeeping for one run.
@@ -98,7 +99,11 @@ fn random_op(
         0..=8 => {
             let item = Item::new(ledger);
             let id = item.id;
-            if chans.send(me, cid, item, op).is_err() {
+            if chans
+                .send(me, cid, item, op)
+                .map_err(|e| e.error())
+                .is_err()
+            {
                 never.push(id);
             }
         }
@@ -106,15 +111,18 @@ fn random_op(
             let item = Item::new(ledger);
             let id = item.id;
             let timeout = (!may_block || rng.gen_bool(0.5)).then_some(Duration::ZERO);
-            match chans.send_wait(me, cid, item, op, timeout) {
+            match chans
+                .send_wait(me, cid, item, op, Wait::from(timeout))
+                .map_err(|e| e.error())
+            {
                 Ok(()) => must.push(id),
                 Err(_) => never.push(id),
             }
         }
-        12..=20 => on_receive(ledger, chans.recv(me, cid)),
+        12..=20 => on_receive(ledger, chans.try_recv(me, cid)),
         21..=23 => {
             let timeout = (!may_block || rng.gen_bool(0.5)).then_some(Duration::ZERO);
-            on_receive(ledger, chans.recv_wait(me, cid, timeout));
+            on_receive(ledger, chans.recv_wait(me, cid, Wait::from(timeout)));
         }
         24 => {
             let _ = chans.close(cid, any_end(&mut rng), rng.gen_bool(0.5));
@@ -123,7 +131,7 @@ fn random_op(
             let _ = chans.release(me, cid, any_end(&mut rng));
         }
         26..=28 => {
-            if let Ok(i) = chans.get_info(me, cid) {
+            if let Ok(i) = chans.info(me, cid) {
                 assert_eq!(
                     u8::from(i.open) + u8::from(i.closing) + u8::from(i.closed),
                     1
@@ -219,7 +227,7 @@ fn run(workers: usize, channels: usize, ops: usize) {
         "item leaked"
     );
     for (cid, _) in chans.list_all() {
-        assert!(matches!(chans.get_count(cid), Err(ChannelError::Closed(_))));
+        assert!(matches!(chans.len(cid), Err(ChannelError::Closed(_))));
     }
 }
 

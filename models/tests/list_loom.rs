@@ -11,7 +11,7 @@
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
-use xikernel::list::List;
+use xikernel::List;
 use xikernel::{PopError, PushError};
 use xikernel_models::{loom_model, loom_model_capped};
 
@@ -51,6 +51,7 @@ fn pop_attempts(list: &List<usize>, attempts: usize) -> Vec<usize> {
             Ok(v) => got.push(v),
             Err(PopError::Empty) => {}
             Err(PopError::Closed) => panic!("never closed"),
+            Err(e) => unreachable!("not reported here: {e}"),
         }
     }
     got
@@ -237,6 +238,7 @@ fn close_races_push_and_pop() {
                         false
                     }
                     Err(PushError::Full(_)) => unreachable!(),
+                    Err(e) => unreachable!("not reported here: {e}"),
                 }
             })
         };
@@ -248,6 +250,7 @@ fn close_races_push_and_pop() {
                 Err(PopError::Closed) => {
                     assert_eq!(data.load(Ordering::Relaxed), 1, "pre-close write unseen");
                 }
+                Err(e) => unreachable!("not reported here: {e}"),
             }
         }
         closer.join().unwrap();

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use shuttle::sync::atomic::{AtomicUsize, Ordering};
 use shuttle::sync::Arc;
 use shuttle::thread;
-use xikernel::list::List;
+use xikernel::List;
 use xikernel::{PopError, PushError};
 use xikernel_models::shuttle_check;
 
@@ -93,6 +93,7 @@ fn mpmc(producers: usize, consumers: usize, block_cap: usize) {
                             }
                             Err(PopError::Empty) => thread::yield_now(),
                             Err(PopError::Closed) => unreachable!(),
+                            Err(e) => unreachable!("not reported here: {e}"),
                         }
                     }
                     check_order(&got, producers);
@@ -131,6 +132,7 @@ fn close_mid_stream_three_producers_two_consumers() {
                                 return seq; // number accepted
                             }
                             Err(PushError::Full(_)) => unreachable!(),
+                            Err(e) => unreachable!("not reported here: {e}"),
                         }
                         if seq == 200 {
                             // Bounded: close normally lands well before.
@@ -160,6 +162,7 @@ fn close_mid_stream_three_producers_two_consumers() {
                             Ok(v) => got.push(v),
                             Err(PopError::Empty) => thread::yield_now(),
                             Err(PopError::Closed) => break,
+                            Err(e) => unreachable!("not reported here: {e}"),
                         }
                     }
                     // Closed is final.

@@ -13,6 +13,7 @@ use loom::thread;
 use xikernel::channel::{Received, UnboundOp};
 use xikernel::interp::{InterpId, Interpreters, MAIN};
 use xikernel::queue::{QueueDefaults, QueueError, QueueId, Queues};
+use xikernel::wait::Wait;
 use xikernel::xidata::XiData;
 use xikernel_models::loom_model;
 
@@ -47,9 +48,9 @@ fn tag(r: Received<Item>) -> u8 {
 
 /// Drains the queue: the tags left, after checking `get_count` against them.
 fn drain(q: &Queues<Item>, qid: QueueId) -> Vec<u8> {
-    let left = q.get_count(qid).unwrap();
+    let left = q.len(qid).unwrap();
     let mut got = Vec::new();
-    while let Ok(r) = q.get(qid) {
+    while let Ok(r) = q.try_pop(qid) {
         got.push(tag(r));
     }
     assert_eq!(got.len(), left, "count matches the items left");
@@ -63,13 +64,18 @@ fn drain(q: &Queues<Item>, qid: QueueId) -> Vec<u8> {
 fn clear_races_put(maxsize: i64) {
     loom_model(move || {
         let (q, qid, drops) = setup(maxsize);
-        q.put(MAIN, qid, Item(b'A', drops.clone()), UnboundOp::Replace)
+        q.try_push(MAIN, qid, Item(b'A', drops.clone()), UnboundOp::Replace)
+            .map_err(|e| e.error())
             .unwrap();
-        q.put(SUB, qid, Item(b'B', drops.clone()), UnboundOp::Remove)
+        q.try_push(SUB, qid, Item(b'B', drops.clone()), UnboundOp::Remove)
+            .map_err(|e| e.error())
             .unwrap();
         let putter = {
             let (q, d) = (q.clone(), drops.clone());
-            thread::spawn(move || q.put(MAIN, qid, Item(b'C', d), UnboundOp::Replace))
+            thread::spawn(move || {
+                q.try_push(MAIN, qid, Item(b'C', d), UnboundOp::Replace)
+                    .map_err(|e| e.error())
+            })
         };
         q.clear_interpreter(SUB);
         assert_eq!(putter.join().unwrap(), Ok(()));
@@ -100,11 +106,11 @@ fn clear_races_get() {
             (b'B', SUB, UnboundOp::Error),
             (b'C', MAIN, UnboundOp::Replace),
         ] {
-            q.put(who, qid, Item(t, drops.clone()), op).unwrap();
+            q.try_push(who, qid, Item(t, drops.clone()), op).unwrap();
         }
         let getter = {
             let q = q.clone();
-            thread::spawn(move || q.get(qid).map(tag))
+            thread::spawn(move || q.try_pop(qid).map(tag))
         };
         q.clear_interpreter(SUB);
         let first = getter.join().unwrap().unwrap();
@@ -127,7 +133,8 @@ fn bind_release_races_destroy() {
     loom_model(|| {
         let (q, qid, drops) = setup(0);
         q.bind(qid).unwrap();
-        q.put(MAIN, qid, Item(1, drops.clone()), UnboundOp::Replace)
+        q.try_push(MAIN, qid, Item(1, drops.clone()), UnboundOp::Replace)
+            .map_err(|e| e.error())
             .unwrap();
         let releaser = {
             let q = q.clone();
@@ -147,7 +154,7 @@ fn bind_release_races_destroy() {
             assert_eq!(released, Ok(()));
             assert_eq!(bound, Err(QueueError::NotFound(qid)));
         }
-        assert!(q.is_empty());
+        assert_eq!(q.queue_count(), 0);
         assert_eq!(drops.load(SeqCst), 1);
     });
 }
@@ -165,7 +172,7 @@ fn bind_races_last_release() {
         };
         let bound = q.bind(qid);
         assert_eq!(releaser.join().unwrap(), Ok(()));
-        assert_eq!(bound.is_ok(), q.get_count(qid).is_ok());
+        assert_eq!(bound.is_ok(), q.len(qid).is_ok());
     });
 }
 
@@ -176,9 +183,10 @@ fn blocked_get_woken_by_put() {
         let (q, qid, drops) = setup(1);
         let getter = {
             let q = q.clone();
-            thread::spawn(move || q.get_wait(qid, None).map(tag))
+            thread::spawn(move || q.pop_wait(qid, Wait::forever()).map(tag))
         };
-        q.put(MAIN, qid, Item(7, drops.clone()), UnboundOp::Replace)
+        q.try_push(MAIN, qid, Item(7, drops.clone()), UnboundOp::Replace)
+            .map_err(|e| e.error())
             .unwrap();
         assert_eq!(getter.join().unwrap(), Ok(7));
         assert_eq!(drops.load(SeqCst), 1);
@@ -192,7 +200,7 @@ fn blocked_get_woken_by_destroy() {
         let (q, qid, _drops) = setup(0);
         let getter = {
             let q = q.clone();
-            thread::spawn(move || q.get_wait(qid, None).map(tag))
+            thread::spawn(move || q.pop_wait(qid, Wait::forever()).map(tag))
         };
         q.destroy(qid).unwrap();
         assert_eq!(getter.join().unwrap(), Err(QueueError::NotFound(qid)));
@@ -205,15 +213,19 @@ fn blocked_get_woken_by_destroy() {
 fn blocked_put_woken_by_remove() {
     loom_model(|| {
         let (q, qid, drops) = setup(1);
-        q.put(SUB, qid, Item(1, drops.clone()), UnboundOp::Remove)
+        q.try_push(SUB, qid, Item(1, drops.clone()), UnboundOp::Remove)
+            .map_err(|e| e.error())
             .unwrap();
         let putter = {
             let (q, d) = (q.clone(), drops.clone());
-            thread::spawn(move || q.put_wait(MAIN, qid, Item(2, d), UnboundOp::Replace, None))
+            thread::spawn(move || {
+                q.push_wait(MAIN, qid, Item(2, d), UnboundOp::Replace, Wait::forever())
+                    .map_err(|e| e.error())
+            })
         };
         q.clear_interpreter(SUB);
         assert_eq!(putter.join().unwrap(), Ok(()));
-        assert_eq!(q.get(qid).map(tag), Ok(2));
+        assert_eq!(q.try_pop(qid).map(tag), Ok(2));
         assert_eq!(drops.load(SeqCst), 2);
     });
 }
@@ -230,7 +242,7 @@ fn routed_release_races_owner_destroy() {
         let r2 = runs.clone();
         let data = XiData::new(
             vec![1],
-            sub.0,
+            sub,
             Some(Box::new(move |_| {
                 r2.fetch_add(1, SeqCst);
             })),

@@ -22,6 +22,7 @@ use shuttle::thread;
 use xikernel::channel::{Received, UnboundOp};
 use xikernel::interp::{InterpId, Interpreters, MAIN};
 use xikernel::queue::{QueueDefaults, QueueError, QueueId, Queues};
+use xikernel::wait::Wait;
 use xikernel_models::shuttle_check;
 
 const D: QueueDefaults = QueueDefaults {
@@ -105,14 +106,14 @@ fn worker(w: &World, me: InterpId, n: usize) {
             let op = OPS[rng.gen_range(0..3)];
             let item = Item::new(&w.ledger, me, seq);
             let id = item.id;
-            match w.queues.put(me, qid, item, op) {
+            match w.queues.try_push(me, qid, item, op).map_err(|e| e.error()) {
                 Ok(()) => {
                     w.ledger.stored.lock().unwrap().insert(id, (me, qid));
                 }
                 Err(e) => assert_eq!(e, QueueError::Full(qid)),
             }
         } else {
-            match w.queues.get(qid) {
+            match w.queues.try_pop(qid) {
                 Ok(r) => w.record(&mut seen, qid, r),
                 Err(e) => assert_eq!(e, QueueError::Empty(qid)),
             }
@@ -151,7 +152,9 @@ fn interpreters_destroyed_while_others_put_and_get() {
                     if me == feeder {
                         for seq in 0..FEED {
                             let item = Item::new(&w.ledger, me, 100 + seq);
-                            w.queues.put(me, feed, item, UnboundOp::Replace).unwrap();
+                            w.queues
+                                .try_push(me, feed, item, UnboundOp::Replace)
+                                .unwrap();
                         }
                     }
                 })
@@ -161,7 +164,7 @@ fn interpreters_destroyed_while_others_put_and_get() {
             let w = w.clone();
             thread::spawn(move || {
                 for _ in 0..FEED {
-                    match w.queues.get_wait(feed, None).unwrap() {
+                    match w.queues.pop_wait(feed, Wait::forever()).unwrap() {
                         Received::Item(item) => w.ledger.delivered.lock().unwrap().push(item.id),
                         Received::Unbound(op) => panic!("feed item unbound ({op:?})"),
                     }
@@ -180,9 +183,9 @@ fn interpreters_destroyed_while_others_put_and_get() {
         // Drain: counts right, nothing of the victim still live.
         let mut seen = Seen::default();
         for &qid in &w.qids {
-            let left = queues.get_count(qid).unwrap();
+            let left = queues.len(qid).unwrap();
             let mut n = 0;
-            while let Ok(r) = queues.get(qid) {
+            while let Ok(r) = queues.try_pop(qid) {
                 if let Received::Item(item) = &r {
                     assert_ne!(item.owner, victim, "victim's item still live");
                 }

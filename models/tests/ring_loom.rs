@@ -14,8 +14,8 @@
 mod ring_common;
 
 use ring_common::{drain, Counted};
-use xikernel::ring::Ring;
-use xikernel::sync::{thread, Arc, AtomicUsize, Ordering, UnsafeCell};
+use xikernel::__private::sync::{thread, Arc, AtomicUsize, Ordering, UnsafeCell};
+use xikernel::Ring;
 use xikernel::{PopError, PushError};
 use xikernel_models::loom_model;
 
@@ -48,6 +48,7 @@ fn spsc(cap: usize, pushes: usize, pops: usize) {
                             assert!(accepted.len() - before >= cap, "false Full");
                         }
                         Err(PushError::Closed(_)) => panic!("never closed"),
+                        Err(e) => unreachable!("not reported here: {e}"),
                     }
                 }
                 accepted
@@ -63,6 +64,7 @@ fn spsc(cap: usize, pushes: usize, pops: usize) {
                 }
                 Err(PopError::Empty) => assert!(before <= got.len(), "false Empty"),
                 Err(PopError::Closed) => panic!("never closed"),
+                Err(e) => unreachable!("not reported here: {e}"),
             }
         }
         let accepted = producer.join().unwrap();
@@ -245,6 +247,7 @@ fn close_visibility_push_pop() {
                     break;
                 }
                 Err(PopError::Empty) => {}
+                Err(e) => unreachable!("not reported here: {e}"),
             }
         }
         closer.join().unwrap();

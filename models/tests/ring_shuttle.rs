@@ -8,8 +8,8 @@
 mod ring_common;
 
 use ring_common::{drain, Counted};
-use xikernel::ring::Ring;
-use xikernel::sync::{thread, yield_now, Arc, AtomicUsize, Ordering};
+use xikernel::__private::sync::{thread, yield_now, Arc, AtomicUsize, Ordering};
+use xikernel::Ring;
 use xikernel::{PopError, PushError};
 use xikernel_models::shuttle_check;
 
@@ -21,6 +21,7 @@ fn consume_until_closed(ring: &Ring<usize>) -> Vec<usize> {
             Ok(v) => got.push(v),
             Err(PopError::Empty) => yield_now(),
             Err(PopError::Closed) => return got,
+            Err(e) => unreachable!("not reported here: {e}"),
         }
     }
 }
@@ -57,6 +58,7 @@ fn mpmc_exchange_then_close() {
                                     yield_now();
                                 }
                                 Err(PushError::Closed(_)) => panic!("closed early"),
+                                Err(e) => unreachable!("not reported here: {e}"),
                             }
                         }
                     }
@@ -110,6 +112,7 @@ fn close_racing_traffic() {
                                 assert!(ring.try_push(v).unwrap_err().is_closed());
                                 break;
                             }
+                            Err(e) => unreachable!("not reported here: {e}"),
                         }
                     }
                     accepted
@@ -167,6 +170,7 @@ fn spsc_full_empty_exact() {
                             assert!(accepted.len() - before >= cap, "false Full")
                         }
                         Err(PushError::Closed(_)) => panic!("never closed"),
+                        Err(e) => unreachable!("not reported here: {e}"),
                     }
                 }
                 accepted
@@ -182,6 +186,7 @@ fn spsc_full_empty_exact() {
                 }
                 Err(PopError::Empty) => assert!(before <= got.len(), "false Empty"),
                 Err(PopError::Closed) => panic!("never closed"),
+                Err(e) => unreachable!("not reported here: {e}"),
             }
         }
         let accepted = producer.join().unwrap();

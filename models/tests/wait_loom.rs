@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use loom::sync::Arc;
 use loom::thread;
-use xikernel::list::List;
-use xikernel::ring::Ring;
 use xikernel::wait::{Blocking, BlockingList, BlockingRing, TryQueue};
+use xikernel::List;
+use xikernel::Ring;
 use xikernel::{PopError, PushError};
 use xikernel_models::loom_model;
 

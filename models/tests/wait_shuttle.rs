@@ -10,9 +10,9 @@
 
 use shuttle::sync::Arc;
 use shuttle::thread;
-use xikernel::list::List;
-use xikernel::ring::Ring;
 use xikernel::wait::{Blocking, TryQueue};
+use xikernel::List;
+use xikernel::Ring;
 use xikernel::{PopError, PushError};
 use xikernel_models::shuttle_check;
 
@@ -49,6 +49,7 @@ where
                         Ok(()) => {}
                         Err(PushError::Closed(back)) => returned.push(back),
                         Err(PushError::Full(_)) => panic!("untimed push reported Full"),
+                        Err(e) => unreachable!("not reported here: {e}"),
                     }
                 }
                 returned

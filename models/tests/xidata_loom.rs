@@ -7,9 +7,10 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 use xikernel::xidata::XiData;
+use xikernel::InterpId;
 use xikernel_models::loom_model;
 
-fn record(owner: u64, runs: &Arc<AtomicUsize>) -> XiData {
+fn record(owner: InterpId, runs: &Arc<AtomicUsize>) -> XiData {
     let r = runs.clone();
     XiData::new(
         b"XI\x01\x00".to_vec(),
@@ -25,7 +26,7 @@ fn record(owner: u64, runs: &Arc<AtomicUsize>) -> XiData {
 fn release_is_exactly_once() {
     loom_model(|| {
         let runs = Arc::new(AtomicUsize::new(0));
-        let rec = Arc::new(record(7, &runs));
+        let rec = Arc::new(record(InterpId(7), &runs));
         let handles: Vec<_> = (0..2)
             .map(|_| {
                 let rec = rec.clone();
@@ -47,7 +48,7 @@ fn release_is_exactly_once() {
 fn drop_releases_when_nobody_did() {
     loom_model(|| {
         let runs = Arc::new(AtomicUsize::new(0));
-        let rec = Arc::new(record(1, &runs));
+        let rec = Arc::new(record(InterpId(1), &runs));
         let other = rec.clone();
         // Whichever owner drops last releases.
         let h = thread::spawn(move || drop(other));

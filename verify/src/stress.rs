@@ -37,7 +37,7 @@ pub trait QueueUnderTest: Sync {
     }
 }
 
-impl QueueUnderTest for xikernel::list::List<u64> {
+impl QueueUnderTest for xikernel::List<u64> {
     fn apply(&self, op: QOp) -> QRet {
         match op {
             QOp::Push(v) => QRet::of_push(self.try_push(v)),
@@ -49,7 +49,7 @@ impl QueueUnderTest for xikernel::list::List<u64> {
     }
 }
 
-impl QueueUnderTest for xikernel::ring::Ring<u64> {
+impl QueueUnderTest for xikernel::Ring<u64> {
     fn apply(&self, op: QOp) -> QRet {
         match op {
             QOp::Push(v) => QRet::of_push(self.try_push(v)),
@@ -110,14 +110,14 @@ impl QueueUnderTest for QueuesUnderTest {
             QOp::Push(v) | QOp::ForcePush(v) => {
                 match self
                     .queues
-                    .put(xikernel::interp::MAIN, qid, v, xikernel::UnboundOp::Remove)
+                    .try_push(xikernel::MAIN, qid, v, xikernel::UnboundOp::Remove)
                 {
                     Ok(()) => QRet::Pushed,
-                    Err(QueueError::Full(_)) => QRet::Full,
+                    Err(xikernel::QueuePushError::Full(..)) => QRet::Full,
                     Err(_) => QRet::PushClosed,
                 }
             }
-            QOp::Pop => match self.queues.get(qid) {
+            QOp::Pop => match self.queues.try_pop(qid) {
                 Ok(Received::Item(v)) => QRet::Popped(v),
                 Err(QueueError::Empty(_)) => QRet::Empty,
                 Ok(Received::Unbound(_)) | Err(_) => QRet::PopClosed,

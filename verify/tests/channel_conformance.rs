@@ -13,6 +13,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use xikernel::channel::{ChannelError, ChannelId, Channels, End, Received, UnboundOp};
 use xikernel::interp::InterpId;
+use xikernel::wait::Wait;
 use xikernel_verify::reference::channel::{RefChannels, RefRecv};
 
 /// A kernel item: a token that logs its drop.
@@ -108,14 +109,16 @@ impl Harness {
                 let (t, n) = token(&mut self.next_token, &self.log);
                 let (i, c) = (InterpId(i), ChannelId(c));
                 (
-                    format!("{:?}", k.send(i, c, t, u)),
+                    format!("{:?}", k.send(i, c, t, u).map_err(|e| e.error())),
                     format!("{:?}", m.send(i, c, n, u)),
                 )
             }
             Op::SendWaitZero(i, c, u) => {
                 let (t, n) = token(&mut self.next_token, &self.log);
                 let (i, c) = (InterpId(i), ChannelId(c));
-                let kr = k.send_wait(i, c, t, u, Some(Duration::ZERO));
+                let kr = k
+                    .send_wait(i, c, t, u, Wait::timeout(Duration::ZERO))
+                    .map_err(|e| e.error());
                 (
                     format!("{kr:?}"),
                     format!("{:?}", m.send_wait_zero(i, c, n, u)),
@@ -123,16 +126,19 @@ impl Harness {
             }
             Op::Recv(i, c) => {
                 let (i, c) = (InterpId(i), ChannelId(c));
-                let kr = recv_k(k.recv(i, c), &mut delivered);
+                let kr = recv_k(k.try_recv(i, c), &mut delivered);
                 (format!("{kr:?}"), format!("{:?}", m.recv(i, c)))
             }
             Op::RecvWaitZero(i, c) => {
                 let (i, c) = (InterpId(i), ChannelId(c));
-                let kr = recv_k(k.recv_wait(i, c, Some(Duration::ZERO)), &mut delivered);
+                let kr = recv_k(
+                    k.recv_wait(i, c, Wait::timeout(Duration::ZERO)),
+                    &mut delivered,
+                );
                 // A zero-timeout blocking receive is a receive that times out
                 // instead of reporting Empty.
                 let mr = match m.recv(i, c) {
-                    Err(ChannelError::Empty(_)) => Err(ChannelError::Timeout),
+                    Err(ChannelError::Empty(c)) => Err(ChannelError::Timeout(c)),
                     r => r,
                 };
                 (format!("{kr:?}"), format!("{mr:?}"))
@@ -172,7 +178,7 @@ impl Harness {
     fn compare_state(&mut self) -> Result<(), TestCaseError> {
         prop_assert_eq!(self.kernel.list_all(), self.model.list_all());
         for c in (0..CHANNEL_IDS + 1).map(ChannelId) {
-            prop_assert_eq!(self.kernel.get_count(c), self.model.get_count(c));
+            prop_assert_eq!(self.kernel.len(c), self.model.len(c));
             for send in [true, false] {
                 prop_assert_eq!(
                     self.kernel.list_interpreters(c, send),
@@ -180,7 +186,7 @@ impl Harness {
                 );
             }
             for i in (0..INTERPS).map(InterpId) {
-                prop_assert_eq!(self.kernel.get_info(i, c), self.model.get_info(i, c));
+                prop_assert_eq!(self.kernel.info(i, c), self.model.info(i, c));
             }
         }
         Ok(())

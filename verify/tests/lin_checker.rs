@@ -261,7 +261,7 @@ fn catches_multi_producer_reordering() {
 #[test]
 fn kernel_list_is_linearizable() {
     let r = stress(
-        xikernel::list::List::<u64>::new,
+        xikernel::List::<u64>::new,
         |_| RefList::<u64>::new(),
         CFG,
         20,
@@ -279,7 +279,7 @@ fn kernel_list_is_linearizable() {
 fn kernel_ring_is_linearizable() {
     for cap in [1, 2, 16] {
         let r = stress(
-            || xikernel::ring::Ring::<u64>::new(cap),
+            || xikernel::Ring::<u64>::new(cap),
             |_| RefRing::<u64>::new(cap),
             CFG,
             20,

@@ -6,7 +6,7 @@ mod common;
 
 use common::{all_dropped_once, same_refusal, Ledger, Tracked};
 use proptest::prelude::*;
-use xikernel::list::List;
+use xikernel::List;
 use xikernel_verify::reference::list::RefList;
 
 #[derive(Clone, Copy, Debug)]

@@ -5,7 +5,7 @@ mod common;
 
 use common::{all_dropped_once, same_refusal, Ledger};
 use proptest::prelude::*;
-use xikernel::ring::Ring;
+use xikernel::Ring;
 use xikernel_verify::reference::ring::RefRing;
 
 #[derive(Clone, Copy, Debug)]

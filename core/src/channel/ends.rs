@@ -15,7 +15,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use super::{ChannelError, ChannelId, End};
-use crate::interp::InterpId;
+use crate::owner::InterpId;
 
 /// One interpreter's two entries: `None` = never associated, `Some(open)`.
 #[derive(Clone, Copy, Default, Debug)]

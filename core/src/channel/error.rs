@@ -6,8 +6,19 @@ use super::ChannelId;
 
 /// Why a channel operation failed. `Display` gives CPython's message and
 /// [`class`](ChannelError::class) the exception class it raises, so a runtime
-/// binding can map errors one to one.
+/// binding can map errors one to one. Operations that carry an item fail
+/// with [`SendError`], which hands it back.
+///
+/// ```
+/// use xikernel::{ChannelError, ChannelId, Channels, MAIN};
+///
+/// let chans = Channels::<u8>::new();
+/// let err = chans.try_recv(MAIN, ChannelId(42)).unwrap_err();
+/// assert_eq!(err, ChannelError::NotFound(ChannelId(42)));
+/// assert_eq!(err.to_string(), "channel 42 not found");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
 pub enum ChannelError {
     /// No channel with this id (never created, or destroyed).
     NotFound(ChannelId),
@@ -23,12 +34,93 @@ pub enum ChannelError {
     NotEmpty(ChannelId),
     /// Every channel id has been used.
     IdsExhausted,
-    /// A blocking call reached its timeout.
-    Timeout,
+    /// A blocking call reached its deadline.
+    Timeout(ChannelId),
+    /// A blocking call was interrupted (see [`Interrupt`](crate::wait::Interrupt)).
+    Interrupted(ChannelId),
 }
+
+/// A send that did not happen, with the item handed back.
+///
+/// ```
+/// use xikernel::{ChannelId, Channels, SendError, UnboundOp, MAIN};
+///
+/// let chans = Channels::new();
+/// let err = chans.send(MAIN, ChannelId(9), "item", UnboundOp::Replace).unwrap_err();
+/// assert!(matches!(err, SendError::NotFound(ChannelId(9), "item")));
+/// assert_eq!(err.into_inner(), Some("item"));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SendError<T> {
+    /// No channel with this id.
+    NotFound(ChannelId, T),
+    /// The channel is closed or closing.
+    Closed(ChannelId, T),
+    /// The sending interpreter released its send end.
+    AlreadyClosed(ChannelId, T),
+    /// `send_wait` reached its deadline before a receiver took the item
+    /// (which was withdrawn).
+    Timeout(ChannelId, T),
+    /// `send_wait` was interrupted before a receiver took the item (which
+    /// was withdrawn).
+    Interrupted(ChannelId, T),
+    /// `send_wait` only: the item was discarded before anyone received it
+    /// (a forced close, the release of the last end, a destroy, its
+    /// owner's destruction), and released like every discarded item,
+    /// through the registry's release function.
+    HasClosed(ChannelId),
+}
+
+impl<T> SendError<T> {
+    /// The item, if it came back (all but `HasClosed`).
+    pub fn into_inner(self) -> Option<T> {
+        match self {
+            SendError::NotFound(_, t)
+            | SendError::Closed(_, t)
+            | SendError::AlreadyClosed(_, t)
+            | SendError::Timeout(_, t)
+            | SendError::Interrupted(_, t) => Some(t),
+            SendError::HasClosed(_) => None,
+        }
+    }
+
+    /// The error without the item.
+    pub fn error(&self) -> ChannelError {
+        match *self {
+            SendError::NotFound(c, _) => ChannelError::NotFound(c),
+            SendError::Closed(c, _) => ChannelError::Closed(c),
+            SendError::AlreadyClosed(c, _) => ChannelError::AlreadyClosed(c),
+            SendError::Timeout(c, _) => ChannelError::Timeout(c),
+            SendError::Interrupted(c, _) => ChannelError::Interrupted(c),
+            SendError::HasClosed(c) => ChannelError::HasClosed(c),
+        }
+    }
+
+    /// Splits into the error and the item (if it came back).
+    pub fn into_parts(self) -> (ChannelError, Option<T>) {
+        (self.error(), self.into_inner())
+    }
+}
+
+impl<T> fmt::Debug for SendError<T> {
+    // No `T: Debug` bound: the item is the caller's, the error is ours.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SendError({:?})", self.error())
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error(), f)
+    }
+}
+
+impl<T> core::error::Error for SendError<T> {}
 
 /// The Python exception class CPython raises for an error.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
 pub enum ErrorClass {
     /// `ChannelError(RuntimeError)`, the base of the four below.
     ChannelError,
@@ -60,6 +152,9 @@ impl ErrorClass {
 }
 
 impl ChannelError {
+    /// The Python exception class CPython raises for this error
+    /// (`Interrupted` maps to `TimeoutError`; a runtime raises its own
+    /// interruption instead).
     pub fn class(&self) -> ErrorClass {
         match self {
             ChannelError::NotFound(_) => ErrorClass::ChannelNotFoundError,
@@ -69,7 +164,7 @@ impl ChannelError {
             ChannelError::Empty(_) => ErrorClass::ChannelEmptyError,
             ChannelError::NotEmpty(_) => ErrorClass::ChannelNotEmptyError,
             ChannelError::IdsExhausted => ErrorClass::ChannelError,
-            ChannelError::Timeout => ErrorClass::TimeoutError,
+            ChannelError::Timeout(_) | ChannelError::Interrupted(_) => ErrorClass::TimeoutError,
         }
     }
 }
@@ -89,50 +184,10 @@ impl fmt::Display for ChannelError {
                 )
             }
             ChannelError::IdsExhausted => f.write_str("failed to get a channel ID"),
-            ChannelError::Timeout => f.write_str("timed out"),
+            ChannelError::Timeout(_) => f.write_str("timed out"),
+            ChannelError::Interrupted(c) => write!(f, "wait on channel {c} interrupted"),
         }
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ChannelError {}
-
-/// What happens to an item when the interpreter that sent it is destroyed
-/// before it is received (CPython's `UNBOUND_*` constants).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-#[repr(u8)]
-pub enum UnboundOp {
-    /// The item disappears from the channel.
-    Remove = 1,
-    /// The item stays; receiving it reports `ItemInterpreterDestroyed`.
-    Error = 2,
-    /// The item stays; receiving it yields the `UNBOUND` marker.
-    Replace = 3,
-}
-
-/// An `unboundop` outside {1, 2, 3} (CPython: `ValueError: unsupported
-/// unboundop N`).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct UnsupportedUnboundOp(pub i64);
-
-impl fmt::Display for UnsupportedUnboundOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unsupported unboundop {}", self.0)
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for UnsupportedUnboundOp {}
-
-impl TryFrom<i64> for UnboundOp {
-    type Error = UnsupportedUnboundOp;
-
-    fn try_from(raw: i64) -> Result<Self, UnsupportedUnboundOp> {
-        match raw {
-            1 => Ok(UnboundOp::Remove),
-            2 => Ok(UnboundOp::Error),
-            3 => Ok(UnboundOp::Replace),
-            _ => Err(UnsupportedUnboundOp(raw)),
-        }
-    }
-}
+impl core::error::Error for ChannelError {}

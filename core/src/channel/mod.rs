@@ -10,13 +10,29 @@
 //! Items are a generic `T` stored in a per-channel `VecDeque` under the entry
 //! lock (not the lock-free ring): send-and-wait needs per-item identity to
 //! wait for *its* item and to withdraw it on timeout. Every item is handed
-//! to exactly one receiver or dropped exactly once, always **outside** the
-//! channel lock (its `Drop` is the caller's code).
+//! to exactly one receiver, back to its sender (a failed send), or released
+//! exactly once through the registry's [`ReleaseFn`] with its owner, always
+//! **outside** the channel lock (it is the caller's code).
 //!
-//! Blocking (`std` only) uses one `Condvar` for receivers waiting for items
-//! and one for senders waiting for their item to be taken: real wake-ups, no
-//! polling, fractional timeouts. CPython polls every 10 ms and truncates
-//! receive timeouts to whole seconds; we do neither.
+//! Blocking (`std` only) parks on two [`Notifier`](crate::wait::Notifier)s
+//! per channel, one for receivers waiting for items and one for senders
+//! waiting for their item to be taken, and takes a
+//! [`Wait`](crate::wait::Wait): real wake-ups, no polling, fractional
+//! timeouts, interruption. CPython polls every 10 ms and truncates receive
+//! timeouts to whole seconds; we do neither.
+//!
+//! ```
+//! use xikernel::{ChannelError, Channels, End, InterpId, Received, UnboundOp, MAIN};
+//!
+//! let chans = Channels::new();
+//! let c = chans.create(UnboundOp::Replace).unwrap();
+//! chans.send(MAIN, c, "ping", UnboundOp::Replace).unwrap();
+//! assert_eq!(chans.len(c), Ok(1));
+//! assert_eq!(chans.try_recv(InterpId(1), c), Ok(Received::Item("ping")));
+//! assert_eq!(chans.try_recv(InterpId(1), c), Err(ChannelError::Empty(c)));
+//! chans.close(c, End::Both, false).unwrap();
+//! assert_eq!(chans.try_recv(InterpId(1), c), Err(ChannelError::Closed(c)));
+//! ```
 //!
 //! Deliberate differences from CPython 3.13 (its bugs, reference §3.10):
 //! releasing an end twice is idempotent; no channel state is read without
@@ -27,21 +43,26 @@ mod ends;
 mod error;
 mod state;
 
+#[cfg(feature = "std")]
+mod blocking;
+
 use alloc::vec::Vec;
 use core::fmt;
 
+#[doc(no_inline)]
+pub use crate::owner::{Received, UnboundOp, UnsupportedUnboundOp};
 pub use ends::ChannelInfo;
-pub use error::{ChannelError, ErrorClass, UnboundOp, UnsupportedUnboundOp};
+pub use error::{ChannelError, ErrorClass, SendError};
 
 #[cfg(feature = "std")]
 use self::state::Wake;
 use self::state::{Effects, State};
-use crate::interp::InterpId;
 use crate::lockorder::{OrderedGuard, OrderedMutex, Rank};
+use crate::owner::{ClearInterpreter, InterpId, ReleaseFn};
 use crate::sync::Arc;
+use crate::table::{Table, MAX_ID};
 #[cfg(feature = "std")]
-use crate::sync::Condvar;
-use crate::table::Table;
+use crate::wait::Notifier;
 
 /// A channel id: `u64`, from 0, monotonic, never reused.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
@@ -56,8 +77,11 @@ impl fmt::Display for ChannelId {
 /// Which end(s) a `close` or `release` applies to.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum End {
+    /// The sending end.
     Send,
+    /// The receiving end.
     Recv,
+    /// Both ends.
     Both,
 }
 
@@ -73,16 +97,6 @@ impl End {
     }
 }
 
-/// What a receive yields.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Received<T> {
-    /// A live item.
-    Item(T),
-    /// An item whose sender was destroyed, with its unbound policy
-    /// (CPython's `(None, op)`).
-    Unbound(UnboundOp),
-}
-
 /// One channel: its default unbound policy (immutable, so `list_all` needs
 /// no entry lock) and its state under the entry lock.
 struct Channel<T> {
@@ -90,10 +104,10 @@ struct Channel<T> {
     state: OrderedMutex<State<T>>,
     /// Receivers waiting for an item or a close.
     #[cfg(feature = "std")]
-    items_cv: Condvar,
+    items: Notifier,
     /// Blocking senders waiting for their item's outcome.
     #[cfg(feature = "std")]
-    taken_cv: Condvar,
+    taken: Notifier,
 }
 
 impl<T> Channel<T> {
@@ -102,44 +116,40 @@ impl<T> Channel<T> {
             default_unbound,
             state: OrderedMutex::new(Rank::ENTRY, State::new()),
             #[cfg(feature = "std")]
-            items_cv: Condvar::new(),
+            items: Notifier::new(),
             #[cfg(feature = "std")]
-            taken_cv: Condvar::new(),
+            taken: Notifier::new(),
         }
     }
 
-    /// Unlocks, wakes whoever the operation made runnable, and only then
-    /// drops the released items (their `Drop` may take other locks).
-    fn finish(&self, guard: OrderedGuard<'_, State<T>>, mut fx: Effects<T>) {
-        // Nobody parked (checked under the lock): skip the syscall.
-        if guard.recv_waiters == 0 {
-            fx.wake_receivers = state::Wake::None;
-        }
-        if guard.send_waiters == 0 {
-            fx.wake_senders = false;
-        }
-        drop(guard);
+    /// Wakes whoever the operation made runnable. Call it with the channel
+    /// lock released: a waiter polls under its notifier's lock and then
+    /// takes the channel lock, so notifying under the channel lock could
+    /// deadlock against it.
+    #[cfg_attr(not(feature = "std"), allow(unused_variables))]
+    fn wake(&self, fx: &Effects<T>) {
         // Notifying after unlocking cannot lose a wake-up: the state change
-        // was made under the lock, and every waiter re-checks it under the
-        // lock before it parks.
+        // was made under the lock, and every waiter re-checks it after
+        // registering with the notifier (the Notifier's protocol).
         #[cfg(feature = "std")]
         {
             match fx.wake_receivers {
                 Wake::None => {}
-                Wake::One => self.items_cv.notify_one(),
-                Wake::All => self.items_cv.notify_all(),
+                Wake::One => self.items.notify_one(),
+                Wake::All => self.items.notify_all(),
             }
             if fx.wake_senders {
-                self.taken_cv.notify_all();
+                self.taken.notify_all();
             }
         }
-        drop(fx.discarded);
     }
 }
 
-/// The channel registry. See the module docs.
+/// The channel registry: CPython's `_interpchannels` on a two-level-locked
+/// table. See the [module docs](self).
 pub struct Channels<T> {
     table: Table<Channel<T>>,
+    release: Option<ReleaseFn<T>>,
 }
 
 impl<T> fmt::Debug for Channels<T> {
@@ -157,22 +167,47 @@ impl<T> Default for Channels<T> {
 }
 
 impl<T> Channels<T> {
-    /// An empty registry; ids start at 0 like CPython's.
+    /// An empty registry that drops released data; ids start at 0 like
+    /// CPython's.
     pub fn new() -> Self {
-        Self {
-            table: Table::new(0),
-        }
+        Self::with_id_range(0, MAX_ID)
     }
 
     /// A registry handing out only ids `first..=last` (to test exhaustion).
     pub fn with_id_range(first: u64, last: u64) -> Self {
         Self {
             table: Table::with_id_range(first, last),
+            release: None,
         }
+    }
+
+    /// Releases discarded data through `release` (with its owner) instead
+    /// of dropping it; see [`ReleaseFn`].
+    pub fn with_release(mut self, release: ReleaseFn<T>) -> Self {
+        self.release = Some(release);
+        self
     }
 
     fn lookup(&self, cid: ChannelId) -> Result<Arc<Channel<T>>, ChannelError> {
         self.table.get(cid.0).ok_or(ChannelError::NotFound(cid))
+    }
+
+    /// Unlocks, wakes whoever the operation made runnable, and only then
+    /// releases the discarded items (the release function is the caller's
+    /// code and may take other locks).
+    fn finish(&self, chan: &Channel<T>, guard: OrderedGuard<'_, State<T>>, fx: Effects<T>) {
+        drop(guard);
+        chan.wake(&fx);
+        self.release_all(fx);
+    }
+
+    fn release_all(&self, fx: Effects<T>) {
+        for (data, owner) in fx.discarded {
+            match &self.release {
+                Some(f) => f(data, owner),
+                None => drop(data),
+            }
+        }
     }
 
     /// Looks `cid` up, runs `op` under its lock, then finishes the effects.
@@ -185,7 +220,7 @@ impl<T> Channels<T> {
         let mut st = chan.state.lock();
         let mut fx = Effects::new();
         let r = op(&mut st, &mut fx);
-        chan.finish(st, fx);
+        self.finish(&chan, st, fx);
         r
     }
 
@@ -198,7 +233,7 @@ impl<T> Channels<T> {
     }
 
     /// Destroys the channel even if it is closed or has items: every item is
-    /// released, blocked senders fail with "has closed", blocked receivers
+    /// released, blocked senders fail with `HasClosed`, blocked receivers
     /// and later calls with `NotFound`.
     pub fn destroy(&self, cid: ChannelId) -> Result<(), ChannelError> {
         let chan = self
@@ -208,7 +243,7 @@ impl<T> Channels<T> {
         let mut st = chan.state.lock();
         let mut fx = Effects::new();
         st.kill(&mut fx);
-        chan.finish(st, fx);
+        self.finish(&chan, st, fx);
         Ok(())
     }
 
@@ -225,36 +260,31 @@ impl<T> Channels<T> {
         all
     }
 
-    /// Sends without waiting. On error the item is released (dropped).
+    /// Queues `item`, owned by `interp`, and returns at once (channels are
+    /// unbounded). On error the item comes back in the [`SendError`].
     pub fn send(
         &self,
         interp: InterpId,
         cid: ChannelId,
         item: T,
         unbound: UnboundOp,
-    ) -> Result<(), ChannelError> {
-        self.with_state(cid, |st, fx| {
-            st.send(cid, interp, item, unbound, false, fx).map(drop)
-        })
+    ) -> Result<(), SendError<T>> {
+        let chan = match self.lookup(cid) {
+            Ok(chan) => chan,
+            Err(_) => return Err(SendError::NotFound(cid, item)),
+        };
+        let mut st = chan.state.lock();
+        let mut fx = Effects::new();
+        let r = st
+            .send(cid, interp, item, unbound, false, &mut fx)
+            .map(drop);
+        self.finish(&chan, st, fx);
+        r
     }
 
     /// Receives without waiting: `Empty` if there is nothing.
-    pub fn recv(&self, interp: InterpId, cid: ChannelId) -> Result<Received<T>, ChannelError> {
+    pub fn try_recv(&self, interp: InterpId, cid: ChannelId) -> Result<Received<T>, ChannelError> {
         self.with_state(cid, |st, fx| st.recv(cid, interp, fx))
-    }
-
-    /// Receives without waiting, yielding `default` instead of `Empty`
-    /// (a closed channel still fails, as in CPython).
-    pub fn recv_or(
-        &self,
-        interp: InterpId,
-        cid: ChannelId,
-        default: T,
-    ) -> Result<Received<T>, ChannelError> {
-        match self.recv(interp, cid) {
-            Err(ChannelError::Empty(_)) => Ok(Received::Item(default)),
-            r => r,
-        }
     }
 
     /// `close(send, recv, force)`. Unforced with items: closing the send end
@@ -266,7 +296,9 @@ impl<T> Channels<T> {
     }
 
     /// Closes only `interp`'s `end`(s); the channel closes when no
-    /// interpreter has an open end left. Idempotent per end.
+    /// interpreter has an open end left. Idempotent per end. Wakes the
+    /// receivers parked on the channel, so that `interp`'s own learn their
+    /// end is closed.
     pub fn release(&self, interp: InterpId, cid: ChannelId, end: End) -> Result<(), ChannelError> {
         self.with_state(cid, |st, fx| st.release(cid, interp, end, fx))
     }
@@ -281,22 +313,23 @@ impl<T> Channels<T> {
     }
 
     /// Number of queued items.
-    pub fn get_count(&self, cid: ChannelId) -> Result<usize, ChannelError> {
+    pub fn len(&self, cid: ChannelId) -> Result<usize, ChannelError> {
         self.with_state(cid, |st, _| st.count(cid))
     }
 
     /// The channel's [`ChannelInfo`] as seen from `interp`.
-    pub fn get_info(&self, interp: InterpId, cid: ChannelId) -> Result<ChannelInfo, ChannelError> {
+    pub fn info(&self, interp: InterpId, cid: ChannelId) -> Result<ChannelInfo, ChannelError> {
         self.with_state(cid, |st, _| st.info(cid, interp))
     }
 
     /// The channel's default unbound policy.
-    pub fn get_channel_defaults(&self, cid: ChannelId) -> Result<UnboundOp, ChannelError> {
+    pub fn defaults(&self, cid: ChannelId) -> Result<UnboundOp, ChannelError> {
         Ok(self.lookup(cid)?.default_unbound)
     }
 
     /// `interp` is being destroyed: in every channel, its items are removed
-    /// (REMOVE) or unbound (ERROR / REPLACE), and its ends closed.
+    /// (REMOVE) or unbound (ERROR / REPLACE), their data released, and its
+    /// ends closed.
     pub fn clear_interpreter(&self, interp: InterpId) {
         // Snapshot first: the table lock is never held while an entry is
         // locked (CPython nests them here; we need not).
@@ -304,19 +337,31 @@ impl<T> Channels<T> {
             let mut st = chan.state.lock();
             let mut fx = Effects::new();
             st.clear_interpreter(interp, &mut fx);
-            chan.finish(st, fx);
+            self.finish(&chan, st, fx);
         }
     }
 
     /// Number of channels in the registry (closed ones included).
-    pub fn len(&self) -> usize {
+    pub fn channel_count(&self) -> usize {
         self.table.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
     }
 }
 
-#[cfg(feature = "std")]
-mod blocking;
+impl<T> ClearInterpreter for Channels<T> {
+    fn clear_interpreter(&self, interp: InterpId) {
+        Channels::clear_interpreter(self, interp)
+    }
+}
+
+impl<T> Drop for Channels<T> {
+    /// Runtime finalisation: every channel still registered is destroyed,
+    /// so its items go through the release function, not a bare drop.
+    fn drop(&mut self) {
+        for (_, chan) in self.table.drain() {
+            let mut st = chan.state.lock();
+            let mut fx = Effects::new();
+            st.kill(&mut fx);
+            self.finish(&chan, st, fx);
+        }
+    }
+}

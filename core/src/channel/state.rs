@@ -18,8 +18,8 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 
 use super::ends::{ChannelInfo, Ends};
-use super::{ChannelError, ChannelId, End, Received, UnboundOp};
-use crate::interp::InterpId;
+use super::{ChannelError, ChannelId, End, SendError};
+use crate::owner::{InterpId, Received, UnboundOp};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum Status {
@@ -59,8 +59,9 @@ pub(super) enum Wake {
 /// Work deferred until after the entry lock is released.
 #[derive(Debug)]
 pub(super) struct Effects<T> {
-    /// Items released by this operation: dropped outside the lock.
-    pub(super) discarded: Vec<T>,
+    /// Items released by this operation, with their owners: released
+    /// outside the lock.
+    pub(super) discarded: Vec<(T, InterpId)>,
     pub(super) wake_receivers: Wake,
     pub(super) wake_senders: bool,
 }
@@ -84,11 +85,6 @@ pub(super) struct State<T> {
     pub(super) status: Status,
     /// Unlinked from the table by `destroy`: every later use is NotFound.
     pub(super) dead: bool,
-    /// Threads parked on the receivers' / senders' condvar. A notify is a
-    /// syscall even with nobody waiting, so wake-ups are skipped when these
-    /// are 0 (read under the lock, so no waiter can be missed).
-    pub(super) recv_waiters: usize,
-    pub(super) send_waiters: usize,
     items: VecDeque<Item<T>>,
     next_item: u64,
     ends: Ends,
@@ -102,8 +98,6 @@ impl<T> State<T> {
         Self {
             status: Status::Open,
             dead: false,
-            recv_waiters: 0,
-            send_waiters: 0,
             items: VecDeque::new(),
             next_item: 0,
             ends: Ends::default(),
@@ -122,7 +116,7 @@ impl<T> State<T> {
         }
     }
 
-    /// Appends `data`; returns the item id. On error `data` is released.
+    /// Appends `data`; returns the item id. On error `data` comes back.
     pub(super) fn send(
         &mut self,
         cid: ChannelId,
@@ -131,16 +125,16 @@ impl<T> State<T> {
         unbound: UnboundOp,
         waiting: bool,
         fx: &mut Effects<T>,
-    ) -> Result<u64, ChannelError> {
-        let checked = self.check_open(cid).and_then(|()| {
-            if self.status == Status::Closing {
-                return Err(ChannelError::Closed(cid));
-            }
-            self.ends.associate(cid, interp, true)
-        });
-        if let Err(e) = checked {
-            fx.discarded.push(data);
-            return Err(e);
+    ) -> Result<u64, SendError<T>> {
+        if self.dead {
+            return Err(SendError::NotFound(cid, data));
+        }
+        if self.status != Status::Open {
+            return Err(SendError::Closed(cid, data));
+        }
+        if let Err(e) = self.ends.associate(cid, interp, true) {
+            debug_assert_eq!(e, ChannelError::AlreadyClosed(cid));
+            return Err(SendError::AlreadyClosed(cid, data));
         }
         let id = self.next_item;
         // u64 item ids cannot wrap in practice (one per send).
@@ -193,7 +187,7 @@ impl<T> State<T> {
             if item.waiting {
                 self.outcomes.insert(item.id, Outcome::Discarded);
             }
-            fx.discarded.extend(item.data);
+            fx.discarded.extend(item.data.map(|d| (d, item.owner)));
         }
         fx.wake_receivers(Wake::All);
         fx.wake_senders = true;
@@ -233,6 +227,14 @@ impl<T> State<T> {
     ) -> Result<(), ChannelError> {
         self.check_open(cid)?;
         self.ends.release(interp, end);
+        if end != End::Send {
+            // The releasing interpreter's parked receivers must learn that
+            // their end is closed, and only a wake-up tells them: without
+            // it they sleep out their timeout, and the next send's
+            // `notify_one` may go to one of them, which then fails and
+            // leaves the item to nobody (a lost wake-up for the others).
+            fx.wake_receivers(Wake::All);
+        }
         if !self.ends.any_open() {
             self.close_now(fx);
         }
@@ -250,7 +252,7 @@ impl<T> State<T> {
             if item.owner != interp || item.data.is_none() {
                 return true;
             }
-            fx.discarded.extend(item.data.take());
+            fx.discarded.extend(item.data.take().map(|d| (d, interp)));
             if item.unbound != UnboundOp::Remove {
                 return true;
             }
@@ -281,19 +283,23 @@ impl<T> State<T> {
     }
 
     #[cfg_attr(not(feature = "std"), allow(dead_code))]
-    /// A blocked sender timed out: take its item back unless it was received
-    /// (or discarded) meanwhile, in which case that outcome wins.
-    pub(super) fn withdraw(&mut self, item: u64, fx: &mut Effects<T>) -> Option<Outcome> {
+    /// A blocked sender gave up: take its item back unless it was received
+    /// (or discarded) meanwhile, in which case that outcome wins (`Ok`).
+    /// `Err(data)`: withdrawn (`None` if its owner was destroyed meanwhile).
+    pub(super) fn withdraw(
+        &mut self,
+        item: u64,
+        fx: &mut Effects<T>,
+    ) -> Result<Outcome, Option<T>> {
         if let Some(outcome) = self.take_outcome(item) {
-            return Some(outcome);
+            return Ok(outcome);
         }
+        let mut data = None;
         if let Some(pos) = self.items.iter().position(|i| i.id == item) {
-            if let Some(it) = self.items.remove(pos) {
-                fx.discarded.extend(it.data);
-            }
+            data = self.items.remove(pos).and_then(|it| it.data);
             self.settle(fx);
         }
-        None
+        Err(data)
     }
 
     pub(super) fn count(&self, cid: ChannelId) -> Result<usize, ChannelError> {

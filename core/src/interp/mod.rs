@@ -26,55 +26,56 @@
 //! destroy drains it) or is refused (and the caller releases it): the
 //! list's close is one atomic step, so no datum is dropped twice or never.
 //!
-//! Containers that drop what they discard (channels) hold [`Routed`] items,
-//! whose drop is such a routed release.
+//! [`Interpreters::router`] makes this the release function of a queue or
+//! channel registry ([`ReleaseFn`]): the one release path of the kernel.
 
 mod current;
-mod routed;
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
 pub use self::current::{enter, thread_current, Entered};
-pub use self::routed::Routed;
-use crate::channel::Channels;
 use crate::list::List;
 use crate::lockorder::{OrderedMutex, Rank};
-use crate::queue::{Queues, ReleaseFn};
+use crate::owner::ReleaseFn;
+#[doc(no_inline)]
+pub use crate::owner::{ClearInterpreter, InterpId, MAIN};
 use crate::sync::Arc;
 use crate::table::Table;
 use crate::xidata::XiData;
-
-/// An interpreter id. CPython numbers interpreters from 0 (the main
-/// interpreter) upwards and never reuses an id.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub struct InterpId(pub u64);
-
-/// The main interpreter.
-pub const MAIN: InterpId = InterpId(0);
-
-impl fmt::Display for InterpId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
 
 /// Who created an interpreter (CPython's `WHENCE_*`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[repr(u8)]
 pub enum Whence {
+    /// Not known.
     Unknown = 0,
+    /// The runtime itself (the main interpreter).
     Runtime = 1,
+    /// `Py_NewInterpreter`.
     LegacyCapi = 2,
+    /// `Py_NewInterpreterFromConfig`.
     Capi = 3,
+    /// The cross-interpreter machinery.
     Xi = 4,
+    /// The `interpreters` module (our `create`).
     Stdlib = 5,
 }
 
 /// Why an interpreter operation failed (CPython's `InterpreterError` /
 /// `InterpreterNotFoundError` messages).
+///
+/// ```
+/// use xikernel::{InterpError, InterpId, Interpreters};
+///
+/// let interps = Interpreters::new();
+/// let err = interps.whence(InterpId(99)).unwrap_err();
+/// assert!(err.is_not_found());
+/// assert_eq!(err.to_string(), "unrecognized interpreter ID 99");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
 pub enum InterpError {
     /// `InterpreterNotFoundError`: unknown or destroyed.
     NotFound(InterpId),
@@ -108,25 +109,7 @@ impl fmt::Display for InterpError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for InterpError {}
-
-/// A registry whose items must be unbound when an interpreter is destroyed.
-pub trait ClearInterpreter {
-    fn clear_interpreter(&self, interp: InterpId);
-}
-
-impl<T> ClearInterpreter for Queues<T> {
-    fn clear_interpreter(&self, interp: InterpId) {
-        Queues::clear_interpreter(self, interp)
-    }
-}
-
-impl<T> ClearInterpreter for Channels<T> {
-    fn clear_interpreter(&self, interp: InterpId) {
-        Channels::clear_interpreter(self, interp)
-    }
-}
+impl core::error::Error for InterpError {}
 
 #[derive(Debug, Default)]
 struct State {
@@ -301,7 +284,7 @@ impl Interpreters {
     /// Releases `data` in its owner: inline if `current` owns it or the
     /// owner is gone, else queued on the owner's pending list. Exactly once.
     pub fn release_data(&self, data: XiData, current: InterpId) {
-        let owner = InterpId(data.owner());
+        let owner = data.owner();
         if owner == current {
             data.release();
             return;
@@ -341,12 +324,34 @@ impl Interpreters {
         Ok(self.lookup(id)?.pending.len())
     }
 
-    /// A release function for [`Queues::with_release`] that routes through
-    /// this registry, with the releasing interpreter from
-    /// [`get_current`](Self::get_current).
+    /// The release function for a registry of [`XiData`]
+    /// ([`Queues::with_release`](crate::Queues::with_release),
+    /// [`Channels::with_release`](crate::Channels::with_release)): releases
+    /// each datum through [`release_data`](Self::release_data), with the
+    /// releasing interpreter from [`get_current`](Self::get_current).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use xikernel::xidata::{Value, XiData};
+    /// use xikernel::{InterpId, Interpreters, QueueDefaults, Queues, UnboundOp};
+    ///
+    /// let interps = Arc::new(Interpreters::new());
+    /// let sub = interps.create().unwrap();
+    /// let queues = Queues::new().with_release(Interpreters::router(&interps));
+    /// let q = queues.create(0, QueueDefaults::default()).unwrap();
+    /// let data = XiData::encode(&Value::from(1), sub, None).unwrap();
+    /// queues.try_push(sub, q, data, UnboundOp::Replace).unwrap();
+    /// // Destroyed from main: the datum is queued for `sub` to release.
+    /// queues.destroy(q).unwrap();
+    /// assert_eq!(interps.pending_count(sub), Ok(1));
+    /// assert_eq!(interps.run_pending(sub), Ok(1));
+    /// ```
     pub fn router(interps: &Arc<Self>) -> ReleaseFn<XiData> {
         let interps = interps.clone();
-        Box::new(move |data, _owner| interps.release_data(data, interps.get_current()))
+        Box::new(move |data, owner| {
+            debug_assert_eq!(owner, data.owner(), "an item's owner is its data's owner");
+            interps.release_data(data, interps.get_current())
+        })
     }
 
     /// Number of live interpreters (main included).

@@ -85,7 +85,7 @@ struct Position<T> {
 /// be closed.
 ///
 /// ```
-/// use xikernel::list::List;
+/// use xikernel::List;
 /// use xikernel::{PopError, PushError};
 ///
 /// let list = List::new();

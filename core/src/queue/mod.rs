@@ -1,5 +1,20 @@
 //! CPython `_interpqueues` semantics with a lock-free hot path.
 //!
+//! ```
+//! use xikernel::{InterpId, QueueDefaults, QueueError, Queues, Received, UnboundOp, MAIN};
+//!
+//! let queues = Queues::new();
+//! let q = queues.create(2, QueueDefaults::default()).unwrap();
+//! queues.try_push(MAIN, q, 1, UnboundOp::Replace).unwrap();
+//! queues.try_push(InterpId(4), q, 2, UnboundOp::Error).unwrap();
+//! assert!(queues.is_full(q).unwrap());
+//! queues.clear_interpreter(InterpId(4)); // interpreter 4 is destroyed
+//! queues.close(q).unwrap(); // no more puts; gets drain
+//! assert_eq!(queues.try_pop(q), Ok(Received::Item(1)));
+//! assert_eq!(queues.try_pop(q), Ok(Received::Unbound(UnboundOp::Error)));
+//! assert_eq!(queues.try_pop(q), Err(QueueError::Closed(q)));
+//! ```
+//!
 //! A [`Queues`] registry maps [`QueueId`]s (from 1, never reused) to
 //! queues on the two-level-locked [`Table`]. Unlike channels, queue items
 //! need no per-item identity, so a queue's items live in the lock-free
@@ -11,13 +26,13 @@
 //!
 //! When an interpreter is destroyed, every queue must apply each of its
 //! items' policy at once (CPython's observable behaviour: a REMOVE item
-//! vanishes and `get_count` drops immediately; ERROR / REPLACE items stay in
+//! vanishes and the length drops immediately; ERROR / REPLACE items stay in
 //! place, still counted, and come out as [`Received::Unbound`]). A lock-free
 //! ring cannot unlink an item in its middle, so the destroy path closes the
 //! queue's *gate* (`gate.rs`), drains the store, filters it and refills it in
 //! order. The alternatives we rejected:
 //!
-//! - *lazy per-item marks* (a get skips a dead REMOVE item): `get_count`
+//! - *lazy per-item marks* (a get skips a dead REMOVE item): `len`
 //!   and `is_full` must drop immediately, so the ring would hold dead items
 //!   that a bounded queue's capacity still pays for; with repeated destroys
 //!   nothing bounds how many.
@@ -31,13 +46,14 @@
 //!
 //! ## Release
 //!
-//! Every item is handed to exactly one `get`, or released exactly once
-//! through the registry's release function ([`Queues::with_release`]):
-//! items a failed put could not store, items left at destroy, data of items
-//! whose owner was destroyed. The default just drops them;
-//! [`Interpreters::router`](crate::interp::Interpreters::router) routes
-//! [`XiData`](crate::xidata::XiData) to its owner's pending-release queue.
-//! The release function never runs under a kernel lock.
+//! Every item is handed to exactly one get, back to its putter (a failed
+//! put returns it in [`QueuePushError`]), or released exactly once through
+//! the registry's [`ReleaseFn`] ([`Queues::with_release`]) with its owner:
+//! items left at destroy, data of items whose owner was destroyed. The
+//! default just drops them;
+//! [`Interpreters::router`](crate::Interpreters::router) releases
+//! [`XiData`](crate::xidata::XiData) in its owner. The release function
+//! never runs under a kernel lock.
 //!
 //! ## Deliberate differences from CPython 3.13
 //!
@@ -47,24 +63,22 @@
 
 mod error;
 mod gate;
-mod store;
+pub(crate) mod store;
 
 #[cfg(feature = "std")]
 mod blocking;
 
-use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
-pub use self::error::{QueueError, QueueErrorClass};
-pub use self::store::RING_LIMIT;
-use self::store::{Item, PutError, Store};
-use crate::channel::{Received, UnboundOp};
-use crate::error::PopError;
-use crate::interp::InterpId;
+pub use self::error::{QueueError, QueueErrorClass, QueuePushError};
+use self::store::{Item, NoItem, Refused, Store};
 use crate::lockorder::{OrderedMutex, Rank};
+use crate::owner::{ClearInterpreter, InterpId, ReleaseFn};
+#[doc(no_inline)]
+pub use crate::owner::{Received, UnboundOp};
 use crate::sync::Arc;
-use crate::table::Table;
+use crate::table::{Table, MAX_ID};
 #[cfg(feature = "std")]
 use crate::wait::Notifier;
 
@@ -78,8 +92,14 @@ impl fmt::Display for QueueId {
     }
 }
 
-/// A queue's defaults, reported by `list_all` and `get_queue_defaults`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// A queue's defaults, reported by `list_all` and `defaults`.
+///
+/// ```
+/// use xikernel::{QueueDefaults, UnboundOp};
+/// let d = QueueDefaults::default();
+/// assert_eq!((d.fmt, d.unbound), (0, UnboundOp::Replace));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub struct QueueDefaults {
     /// CPython 3.13's `fmt`: an opaque int, stored and echoed back.
     pub fmt: i64,
@@ -87,14 +107,13 @@ pub struct QueueDefaults {
     pub unbound: UnboundOp,
 }
 
-/// Releases an item's data that no `get` will hand out: `(data, owner)`.
-pub type ReleaseFn<T> = Box<dyn Fn(T, InterpId) + Send + Sync>;
-
-/// Binding count; `dying` once a release brought it to 0.
+/// Binding count; `dying` once a release brought it to 0, `dead` once the
+/// queue was destroyed.
 #[derive(Debug, Default)]
 struct Refs {
     count: usize,
     dying: bool,
+    dead: bool,
 }
 
 struct Queue<T> {
@@ -104,10 +123,11 @@ struct Queue<T> {
     defaults: QueueDefaults,
     store: Store<T>,
     refs: OrderedMutex<Refs>,
-    /// Getters waiting for an item or a destroy.
+    /// Getters waiting for an item, a close or a destroy.
     #[cfg(feature = "std")]
     not_empty: Notifier,
-    /// Putters waiting for a free place or a destroy (bounded only).
+    /// Putters waiting for a free place, a close or a destroy (bounded
+    /// only).
     #[cfg(feature = "std")]
     not_full: Notifier,
 }
@@ -133,7 +153,7 @@ impl<T> Queue<T> {
     }
 
     fn dead(&self) -> Result<(), QueueError> {
-        if self.store.is_closed() {
+        if self.store.is_dead() {
             Err(QueueError::NotFound(self.id))
         } else {
             Ok(())
@@ -142,8 +162,8 @@ impl<T> Queue<T> {
 
     /// One put attempt, then the wake-up.
     #[inline]
-    fn try_put(&self, item: Item<T>) -> Result<(), (QueueError, Item<T>)> {
-        self.put_quiet(item)?;
+    fn try_put(&self, item: Item<T>) -> Result<(), QueuePushError<T>> {
+        self.put_quiet(item).map_err(|(e, item)| e.with(item))?;
         self.after_put();
         Ok(())
     }
@@ -151,12 +171,14 @@ impl<T> Queue<T> {
     /// One put attempt without the wake-up (the blocking layer notifies
     /// after leaving its own notifier's lock: notifying the other notifier
     /// while holding one could deadlock with a waiter doing the opposite).
+    /// The item-less error comes back with the internal item.
     #[inline]
-    fn put_quiet(&self, item: Item<T>) -> Result<(), (QueueError, Item<T>)> {
+    fn put_quiet(&self, item: Item<T>) -> Result<(), (PushKind, Item<T>)> {
         match self.store.put(item) {
             Ok(()) => Ok(()),
-            Err(PutError::Full(i)) => Err((QueueError::Full(self.id), i)),
-            Err(PutError::Closed(i)) => Err((QueueError::NotFound(self.id), i)),
+            Err(Refused::Full(i)) => Err((PushKind::Full(self.id), i)),
+            Err(Refused::Closed(i)) => Err((PushKind::Closed(self.id), i)),
+            Err(Refused::Dead(i)) => Err((PushKind::NotFound(self.id), i)),
         }
     }
 
@@ -181,8 +203,9 @@ impl<T> Queue<T> {
                 Some(data) => Received::Item(data),
                 None => Received::Unbound(item.unbound),
             }),
-            Err(PopError::Empty) => Err(QueueError::Empty(self.id)),
-            Err(PopError::Closed) => Err(QueueError::NotFound(self.id)),
+            Err(NoItem::Empty) => Err(QueueError::Empty(self.id)),
+            Err(NoItem::Closed) => Err(QueueError::Closed(self.id)),
+            Err(NoItem::Dead) => Err(QueueError::NotFound(self.id)),
         }
     }
 
@@ -203,7 +226,30 @@ impl<T> Queue<T> {
     }
 }
 
-/// The queue registry. See the module docs.
+/// The item-less half of a [`QueuePushError`] (the store hands back its
+/// internal item, the caller gets the data).
+#[derive(Clone, Copy, Debug)]
+enum PushKind {
+    NotFound(QueueId),
+    Full(QueueId),
+    Closed(QueueId),
+}
+
+impl PushKind {
+    fn with<T>(self, item: Item<T>) -> QueuePushError<T> {
+        // A put's item always has its data: only the destroy path of its
+        // owner takes it, and that runs on items already stored.
+        let data = item.into_data();
+        match self {
+            PushKind::NotFound(q) => QueuePushError::NotFound(q, data),
+            PushKind::Full(q) => QueuePushError::Full(q, data),
+            PushKind::Closed(q) => QueuePushError::Closed(q, data),
+        }
+    }
+}
+
+/// The queue registry: CPython's `_interpqueues` on a two-level-locked
+/// table. See the [module docs](self).
 pub struct Queues<T> {
     table: Table<Queue<T>>,
     release: Option<ReleaseFn<T>>,
@@ -226,7 +272,7 @@ impl<T> Default for Queues<T> {
 impl<T> Queues<T> {
     /// An empty registry (ids from 1, like CPython) that drops released data.
     pub fn new() -> Self {
-        Self::with_id_range(1, crate::table::MAX_ID)
+        Self::with_id_range(1, MAX_ID)
     }
 
     /// A registry handing out only ids `first..=last` (to test exhaustion).
@@ -237,8 +283,8 @@ impl<T> Queues<T> {
         }
     }
 
-    /// Releases data through `release` instead of dropping it (e.g.
-    /// [`Interpreters::router`](crate::interp::Interpreters::router)).
+    /// Releases data through `release` (with its owner) instead of
+    /// dropping it; see [`ReleaseFn`].
     pub fn with_release(mut self, release: ReleaseFn<T>) -> Self {
         self.release = Some(release);
         self
@@ -278,13 +324,27 @@ impl<T> Queues<T> {
     }
 
     fn kill(&self, q: &Queue<T>) {
+        q.refs.lock().dead = true;
         // The close is the linearisation point: a put either got in before
         // (and is drained here) or fails with NotFound.
-        q.store.close();
+        q.store.kill();
         for item in q.store.drain() {
             self.release_item(item);
         }
         q.wake_all();
+    }
+
+    /// Closes the queue: puts fail with `Closed` (item handed back), gets
+    /// drain what is left and then fail with `Closed`, as the
+    /// [`Ring`](crate::Ring) does. Wakes every blocked caller. Returns
+    /// whether this call closed it. The queue stays registered until
+    /// destroyed or its last binding is released.
+    pub fn close(&self, qid: QueueId) -> Result<bool, QueueError> {
+        let q = self.lookup(qid)?;
+        q.dead()?;
+        let closed = q.store.close();
+        q.wake_all();
+        Ok(closed)
     }
 
     /// Every queue with its defaults, newest first as in CPython.
@@ -299,33 +359,25 @@ impl<T> Queues<T> {
         all
     }
 
-    /// Appends `item`, owned by `interp`, without waiting. On error the item
-    /// is released.
-    pub fn put(
+    /// Appends `item`, owned by `interp`, without waiting. On error the
+    /// item comes back in the [`QueuePushError`].
+    pub fn try_push(
         &self,
         interp: InterpId,
         qid: QueueId,
         item: T,
         unbound: UnboundOp,
-    ) -> Result<(), QueueError> {
-        let item = Item {
-            owner: interp,
-            unbound,
-            data: Some(item),
+    ) -> Result<(), QueuePushError<T>> {
+        let q = match self.lookup(qid) {
+            Ok(q) => q,
+            Err(_) => return Err(QueuePushError::NotFound(qid, item)),
         };
-        let r = match self.lookup(qid) {
-            Ok(q) => q.try_put(item),
-            Err(e) => Err((e, item)),
-        };
-        r.map_err(|(e, item)| {
-            self.release_item(item);
-            e
-        })
+        q.try_put(Item::new(interp, unbound, item))
     }
 
     /// Pops the oldest item without waiting: the data, or the policy of an
     /// item whose owner was destroyed (ERROR or REPLACE; see [`resolve`]).
-    pub fn get(&self, qid: QueueId) -> Result<Received<T>, QueueError> {
+    pub fn try_pop(&self, qid: QueueId) -> Result<Received<T>, QueueError> {
         self.lookup(qid)?.try_get()
     }
 
@@ -333,10 +385,9 @@ impl<T> Queues<T> {
     pub fn bind(&self, qid: QueueId) -> Result<(), QueueError> {
         let q = self.lookup(qid)?;
         let mut refs = q.refs.lock();
-        if refs.dying {
+        if refs.dying || refs.dead {
             return Err(QueueError::NotFound(qid));
         }
-        q.dead()?;
         refs.count += 1;
         Ok(())
     }
@@ -345,11 +396,15 @@ impl<T> Queues<T> {
     /// the count is already 0.
     pub fn release(&self, qid: QueueId) -> Result<(), QueueError> {
         let q = self.lookup(qid)?;
+        self.unbind(&q)
+    }
+
+    fn unbind(&self, q: &Queue<T>) -> Result<(), QueueError> {
+        let qid = q.id;
         let mut refs = q.refs.lock();
-        if refs.dying {
+        if refs.dying || refs.dead {
             return Err(QueueError::NotFound(qid));
         }
-        q.dead()?;
         if refs.count == 0 {
             return Err(QueueError::NeverBound(qid));
         }
@@ -367,12 +422,19 @@ impl<T> Queues<T> {
         Ok(())
     }
 
-    /// The `maxsize` given at creation, verbatim.
-    pub fn get_maxsize(&self, qid: QueueId) -> Result<i64, QueueError> {
+    /// The `maxsize` given at creation, verbatim (`<= 0`: unbounded).
+    pub fn maxsize(&self, qid: QueueId) -> Result<i64, QueueError> {
         Ok(self.lookup(qid)?.maxsize)
     }
 
-    pub fn get_queue_defaults(&self, qid: QueueId) -> Result<QueueDefaults, QueueError> {
+    /// The bound, `None` for an unbounded queue.
+    pub fn capacity(&self, qid: QueueId) -> Result<Option<usize>, QueueError> {
+        let q = self.lookup(qid)?;
+        Ok(usize::try_from(q.maxsize).ok().filter(|&n| n > 0))
+    }
+
+    /// The queue's defaults.
+    pub fn defaults(&self, qid: QueueId) -> Result<QueueDefaults, QueueError> {
         Ok(self.lookup(qid)?.defaults)
     }
 
@@ -384,15 +446,23 @@ impl<T> Queues<T> {
         Ok(q.bounded() && q.store.len() as u64 >= q.maxsize as u64)
     }
 
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self, qid: QueueId) -> Result<bool, QueueError> {
+        let q = self.lookup(qid)?;
+        q.dead()?;
+        Ok(q.store.is_closed())
+    }
+
     /// Number of items, neutered (ERROR / REPLACE) ones included.
-    pub fn get_count(&self, qid: QueueId) -> Result<usize, QueueError> {
+    pub fn len(&self, qid: QueueId) -> Result<usize, QueueError> {
         let q = self.lookup(qid)?;
         q.dead()?;
         Ok(q.store.len())
     }
 
     /// `interp` is being destroyed: in every queue, its items lose their
-    /// data (released); REMOVE items vanish, ERROR / REPLACE items stay.
+    /// data (released with `interp` as owner); REMOVE items vanish, ERROR /
+    /// REPLACE items stay.
     pub fn clear_interpreter(&self, interp: InterpId) {
         for (_, q) in self.table.snapshot() {
             // Nothing to rebuild in an empty queue: the destroyed
@@ -404,9 +474,9 @@ impl<T> Queues<T> {
             let mut released = Vec::new();
             let removed = q
                 .store
-                .clear_interpreter(interp, |data| released.push(data));
-            for data in released {
-                self.release_data(data, interp);
+                .clear_interpreter(interp, |data, owner| released.push((data, owner)));
+            for (data, owner) in released {
+                self.release_data(data, owner);
             }
             if removed > 0 {
                 // Places freed: every blocked putter may proceed.
@@ -416,23 +486,40 @@ impl<T> Queues<T> {
         }
     }
 
-    /// A bound handle whose put/get skip the table lookup. It adds a
-    /// binding, which dropping the handle does not undo: call
-    /// [`release`](Self::release) as CPython's `Queue.__del__` does.
-    pub fn handle(&self, qid: QueueId) -> Result<QueueHandle<T>, QueueError> {
+    /// A bound handle whose pushes and pops skip the table lookup. It adds
+    /// a binding, which dropping the handle releases (the last release
+    /// destroys the queue, as CPython's `Queue.__del__` does).
+    ///
+    /// ```
+    /// use xikernel::{QueueDefaults, QueueError, Queues, Received, UnboundOp, MAIN};
+    ///
+    /// let queues = Queues::new();
+    /// let q = queues.create(0, QueueDefaults::default()).unwrap();
+    /// {
+    ///     let h = queues.handle(q).unwrap();
+    ///     h.try_push(MAIN, "x", UnboundOp::Replace).unwrap();
+    ///     assert_eq!(h.try_pop(), Ok(Received::Item("x")));
+    /// } // the only binding is released: the queue is destroyed
+    /// assert_eq!(queues.len(q), Err(QueueError::NotFound(q)));
+    /// ```
+    pub fn handle(&self, qid: QueueId) -> Result<QueueHandle<'_, T>, QueueError> {
+        let queue = self.lookup(qid)?;
         self.bind(qid)?;
         Ok(QueueHandle {
-            queue: self.lookup(qid)?,
+            queues: self,
+            queue,
         })
     }
 
-    /// Number of queues.
-    pub fn len(&self) -> usize {
+    /// Number of queues in the registry.
+    pub fn queue_count(&self) -> usize {
         self.table.len()
     }
+}
 
-    pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+impl<T> ClearInterpreter for Queues<T> {
+    fn clear_interpreter(&self, interp: InterpId) {
+        Queues::clear_interpreter(self, interp)
     }
 }
 
@@ -446,44 +533,65 @@ impl<T> Drop for Queues<T> {
     }
 }
 
-/// A counted reference to one queue: put/get without any lookup or lock.
-pub struct QueueHandle<T> {
+/// A binding to one queue: pushes and pops without any lookup or lock.
+/// Dropping it releases the binding (see [`Queues::handle`]).
+pub struct QueueHandle<'q, T> {
+    queues: &'q Queues<T>,
     queue: Arc<Queue<T>>,
 }
 
-impl<T> fmt::Debug for QueueHandle<T> {
+impl<T> fmt::Debug for QueueHandle<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("QueueHandle").field(&self.queue.id).finish()
     }
 }
 
-impl<T> QueueHandle<T> {
+impl<T> QueueHandle<'_, T> {
+    /// The queue's id.
     pub fn id(&self) -> QueueId {
         self.queue.id
     }
 
-    /// Appends without waiting. On failure the item is dropped here (an
-    /// [`XiData`](crate::xidata::XiData) releases itself on drop); use
-    /// [`Queues::put`] for routed releases.
+    /// Appends without waiting; the item comes back on error.
     #[inline]
-    pub fn put(&self, interp: InterpId, item: T, unbound: UnboundOp) -> Result<(), QueueError> {
-        let item = Item {
-            owner: interp,
-            unbound,
-            data: Some(item),
-        };
-        self.queue.try_put(item).map_err(|(e, _item)| e)
+    pub fn try_push(
+        &self,
+        interp: InterpId,
+        item: T,
+        unbound: UnboundOp,
+    ) -> Result<(), QueuePushError<T>> {
+        self.queue.try_put(Item::new(interp, unbound, item))
     }
 
     /// Pops without waiting.
     #[inline]
-    pub fn get(&self) -> Result<Received<T>, QueueError> {
+    pub fn try_pop(&self) -> Result<Received<T>, QueueError> {
         self.queue.try_get()
+    }
+}
+
+impl<T> Drop for QueueHandle<'_, T> {
+    fn drop(&mut self) {
+        // Already destroyed: nothing to release.
+        let _ = self.queues.unbind(&self.queue);
     }
 }
 
 /// The wrapper-level view of a get (CPython's `Queue.get`): the data, `None`
 /// for the `UNBOUND` marker (REPLACE), or `ItemInterpreterDestroyed` (ERROR).
+///
+/// ```
+/// use xikernel::queue::resolve;
+/// use xikernel::{QueueError, QueueId, Received, UnboundOp};
+///
+/// let q = QueueId(1);
+/// assert_eq!(resolve(q, Received::Item(3)), Ok(Some(3)));
+/// assert_eq!(resolve::<i32>(q, Received::Unbound(UnboundOp::Replace)), Ok(None));
+/// assert_eq!(
+///     resolve::<i32>(q, Received::Unbound(UnboundOp::Error)),
+///     Err(QueueError::ItemInterpreterDestroyed(q))
+/// );
+/// ```
 pub fn resolve<T>(qid: QueueId, r: Received<T>) -> Result<Option<T>, QueueError> {
     match r {
         Received::Item(data) => Ok(Some(data)),

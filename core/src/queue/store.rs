@@ -1,16 +1,21 @@
 //! One queue's items: a lock-free ring (bounded) or list (unbounded, or
 //! bounded beyond [`RING_LIMIT`]) of [`Item`]s, behind the maintenance
 //! [`Gate`].
+//!
+//! Two ways to stop puts, kept apart: `close` (the owner's "no more
+//! items": gets drain, then see `Closed`) is a flag read inside the gate,
+//! so the interpreter-destroy path can still rebuild a closed queue; a
+//! destroy closes the ring or list itself (`kill`), after which nothing
+//! is ever stored again.
 
 use alloc::vec::Vec;
 
 use super::gate::Gate;
-use crate::channel::UnboundOp;
 use crate::error::{PopError, PushError};
-use crate::interp::InterpId;
 use crate::list::List;
+use crate::owner::{InterpId, UnboundOp};
 use crate::ring::Ring;
-use crate::sync::{AtomicUsize, Ordering};
+use crate::sync::{AtomicBool, AtomicUsize, Ordering};
 
 /// Largest `maxsize` backed by a preallocated ring. A larger bound would
 /// preallocate memory nobody may ever use (`maxsize` is caller input), so
@@ -24,6 +29,25 @@ pub(super) struct Item<T> {
     pub(super) owner: InterpId,
     pub(super) unbound: UnboundOp,
     pub(super) data: Option<T>,
+}
+
+impl<T> Item<T> {
+    pub(super) fn new(owner: InterpId, unbound: UnboundOp, data: T) -> Self {
+        Self {
+            owner,
+            unbound,
+            data: Some(data),
+        }
+    }
+
+    /// The data of an item a put could not store (it always has its data:
+    /// only the owner's destruction takes it, on items already stored).
+    pub(super) fn into_data(self) -> T {
+        match self.data {
+            Some(d) => d,
+            None => unreachable!("a refused put's item has its data"),
+        }
+    }
 }
 
 // One per queue, inside its `Arc`: the padding of the list's cache-padded
@@ -42,13 +66,29 @@ enum Backing<T> {
     },
 }
 
-pub(super) enum PutError<T> {
+/// Why the store refused an item.
+pub(super) enum Refused<T> {
     Full(Item<T>),
+    /// `close`d: no more puts.
     Closed(Item<T>),
+    /// Destroyed (`kill`ed).
+    Dead(Item<T>),
+}
+
+/// Why the store had no item.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum NoItem {
+    Empty,
+    /// `close`d and drained.
+    Closed,
+    /// Destroyed.
+    Dead,
 }
 
 pub(super) struct Store<T> {
     gate: Gate,
+    /// Set by `close` with the gate held exclusively; read inside the gate.
+    closed: AtomicBool,
     backing: Backing<T>,
 }
 
@@ -71,6 +111,7 @@ impl<T> Store<T> {
         };
         Self {
             gate: Gate::new(),
+            closed: AtomicBool::new(false),
             backing,
         }
     }
@@ -85,16 +126,22 @@ impl<T> Store<T> {
 
     /// Appends without waiting. Lock-free: the gate plus one ring/list push.
     #[inline]
-    pub(super) fn put(&self, item: Item<T>) -> Result<(), PutError<T>> {
+    pub(super) fn put(&self, item: Item<T>) -> Result<(), Refused<T>> {
         let _pass = self.gate.enter();
+        // Relaxed: `close` stores it with the gate held exclusively, and
+        // the gate's Release (reopening) / Acquire (`enter`) order it
+        // before this load; a put inside the gate keeps `close` waiting.
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(Refused::Closed(item));
+        }
         self.push_raw(item)
     }
 
-    fn push_raw(&self, item: Item<T>) -> Result<(), PutError<T>> {
+    fn push_raw(&self, item: Item<T>) -> Result<(), Refused<T>> {
         match &self.backing {
             Backing::Ring(ring) => ring.try_push(item).map_err(|e| match e {
-                PushError::Full(i) => PutError::Full(i),
-                PushError::Closed(i) => PutError::Closed(i),
+                PushError::Full(i) => Refused::Full(i),
+                e => Refused::Dead(e.into_inner()),
             }),
             Backing::List {
                 list,
@@ -103,14 +150,14 @@ impl<T> Store<T> {
             } => {
                 let bounded = *max != usize::MAX;
                 if bounded && !reserve(admitted, *max) {
-                    return Err(PutError::Full(item));
+                    return Err(Refused::Full(item));
                 }
                 list.try_push(item).map_err(|e| {
                     if bounded {
                         // Relaxed: an admission count only (see `reserve`).
                         admitted.fetch_sub(1, Ordering::Relaxed);
                     }
-                    PutError::Closed(e.into_inner())
+                    Refused::Dead(e.into_inner())
                 })
             }
         }
@@ -118,9 +165,16 @@ impl<T> Store<T> {
 
     /// Pops the oldest item without waiting.
     #[inline]
-    pub(super) fn get(&self) -> Result<Item<T>, PopError> {
+    pub(super) fn get(&self) -> Result<Item<T>, NoItem> {
         let _pass = self.gate.enter();
-        self.pop_raw()
+        match self.pop_raw() {
+            Ok(item) => Ok(item),
+            // Relaxed: as in `put`; no put can land between the pop and
+            // this load while we hold the pass and the flag is set.
+            Err(PopError::Empty) if self.closed.load(Ordering::Relaxed) => Err(NoItem::Closed),
+            Err(PopError::Empty) => Err(NoItem::Empty),
+            Err(_) => Err(NoItem::Dead),
+        }
     }
 
     fn pop_raw(&self) -> Result<Item<T>, PopError> {
@@ -151,23 +205,42 @@ impl<T> Store<T> {
         }
     }
 
-    pub(super) fn is_closed(&self) -> bool {
+    /// Whether the queue was destroyed.
+    pub(super) fn is_dead(&self) -> bool {
         match &self.backing {
             Backing::Ring(ring) => ring.is_closed(),
             Backing::List { list, .. } => list.is_closed(),
         }
     }
 
-    /// Closes the store (the queue is destroyed): later puts fail, gets
-    /// drain. Returns whether this call closed it.
+    /// Stops puts (they fail with `Closed`); gets drain what is left, then
+    /// see `Closed`. Returns whether this call closed it.
     pub(super) fn close(&self) -> bool {
+        // Exclusive, so that no put is between its check of the flag and
+        // its push: every put either landed before (and is drained) or
+        // sees the flag.
+        let _excl = self.gate.exclusive();
+        // Relaxed: ordered for the next operation by the gate (see `put`).
+        !self.closed.swap(true, Ordering::Relaxed)
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub(super) fn is_closed(&self) -> bool {
+        // Relaxed: a snapshot for reporting; nothing is read on its
+        // strength.
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    /// Closes the backing ring or list (the queue is destroyed): later
+    /// puts fail, gets drain. Returns whether this call closed it.
+    pub(super) fn kill(&self) -> bool {
         match &self.backing {
             Backing::Ring(ring) => ring.close(),
             Backing::List { list, .. } => list.close(),
         }
     }
 
-    /// Takes every item out (after `close`), oldest first.
+    /// Takes every item out (after `kill`), oldest first.
     pub(super) fn drain(&self) -> Vec<Item<T>> {
         let _pass = self.gate.enter();
         let mut out = Vec::new();
@@ -178,19 +251,26 @@ impl<T> Store<T> {
     }
 
     /// Applies `owner`'s destruction: every item it owns loses its data
-    /// (handed to `release`); REMOVE items vanish, the others stay in place.
-    /// Everything else keeps its order. Returns how many items vanished.
+    /// (handed to `release` with `owner`); REMOVE items vanish, the others
+    /// stay in place. Everything else keeps its order. Returns how many
+    /// items vanished.
     ///
     /// Runs with the gate closed, so no put or get sees the store while it
-    /// is taken apart and rebuilt.
-    pub(super) fn clear_interpreter(&self, owner: InterpId, mut release: impl FnMut(T)) -> usize {
+    /// is taken apart and rebuilt. Only a concurrent destroy (which closes
+    /// the backing without the gate) can refuse the refill: those items
+    /// are released with **their own** owners.
+    pub(super) fn clear_interpreter(
+        &self,
+        owner: InterpId,
+        mut release: impl FnMut(T, InterpId),
+    ) -> usize {
         let excl = self.gate.exclusive();
         let mut kept = Vec::new();
         let mut removed = 0;
         while let Ok(mut item) = self.pop_raw() {
             if item.owner == owner {
                 if let Some(data) = item.data.take() {
-                    release(data);
+                    release(data, owner);
                     if item.unbound == UnboundOp::Remove {
                         removed += 1;
                         continue;
@@ -203,14 +283,16 @@ impl<T> Store<T> {
         for item in kept {
             // The store held these a moment ago and nobody else is inside,
             // so only a concurrent destroy (close) can refuse them.
-            if let Err(PutError::Closed(item) | PutError::Full(item)) = self.push_raw(item) {
+            if let Err(Refused::Dead(item) | Refused::Full(item) | Refused::Closed(item)) =
+                self.push_raw(item)
+            {
                 stranded.push(item);
             }
         }
         drop(excl);
         for item in stranded {
             if let Some(data) = item.data {
-                release(data);
+                release(data, item.owner);
             }
         }
         removed

@@ -1,5 +1,20 @@
-//! Blocking `push`/`pop` with optional deadlines on top of the non-blocking
-//! queues (std).
+//! The blocking toolkit (std): one deadline type, one interruption
+//! mechanism, one park helper, and blocking queues built on them.
+//!
+//! - [`Deadline`]: when a blocking call gives up (never, after a
+//!   `Duration`, at an `Instant`).
+//! - [`Interrupt`]: how a runtime cuts a wait short — a check it supplies
+//!   ([`Every`]), run every period of parking with no kernel lock held
+//!   (CPython runs its signal handlers there), or an [`InterruptToken`]
+//!   another thread trips.
+//! - [`Wait`]: a deadline plus an optional interrupt, which every blocking
+//!   call takes, and the park helper: [`Wait::park_limit`] says how long
+//!   the next park may last, [`Wait::after_park`] runs the interrupt check.
+//!   A call that stops ends with [`WaitError`] (`Timeout` or
+//!   `Interrupted`) after one last attempt, and hands back what it carried.
+//! - [`Notifier`]: the wake-up primitive every kernel waiter parks on
+//!   (queues, registry queues, channels): no lost wake-up, free when
+//!   nobody sleeps.
 //!
 //! [`Blocking<Q>`] wraps any [`TryQueue`] (the ring, the list, or a
 //! runtime's own queue) and adds waiting operations that sleep until the
@@ -32,7 +47,7 @@
 //! use xikernel::wait::BlockingRing;
 //! use xikernel::PopError;
 //!
-//! let q = Arc::new(BlockingRing::with_capacity(8).expect("valid capacity"));
+//! let q = Arc::new(BlockingRing::with_capacity(8));
 //! let rx = q.clone();
 //! let consumer = std::thread::spawn(move || {
 //!     let mut got = Vec::new();
@@ -70,16 +85,21 @@
 //! (timeouts, real threads, stress) and the planted bugs in
 //! `verify/mutations/wait.toml`; orderings in `docs/orderings.md`.
 
+mod deadline;
+mod interrupt;
 mod notifier;
+mod park;
 mod queues;
 
+pub use deadline::Deadline;
+pub use interrupt::{Every, Interrupt, InterruptToken};
 pub use notifier::Notifier;
+pub use park::{Wait, WaitError};
 pub use queues::{BlockingList, BlockingRing};
 
 use core::time::Duration;
 
 use crate::error::{PopError, PushError};
-use crate::sync::Instant;
 
 /// A non-blocking MPMC queue the blocking layer can wait on.
 ///
@@ -162,29 +182,26 @@ impl<Q: TryQueue> Blocking<Q> {
     /// Pushes, waiting as long as the queue is full. Fails only with
     /// `Closed` (value handed back).
     pub fn push(&self, value: Q::Item) -> Result<(), PushError<Q::Item>> {
-        self.push_deadline(value, None)
+        self.push_wait(value, Wait::forever())
     }
 
-    /// Pushes, waiting at most `timeout` while the queue is full; `Full`
-    /// (value handed back) when it ran out. A zero timeout is one attempt.
+    /// Pushes, waiting at most `timeout` while the queue is full;
+    /// `Timeout` (value handed back) when it ran out. A zero timeout is one
+    /// attempt.
     pub fn push_timeout(
         &self,
         value: Q::Item,
         timeout: Duration,
     ) -> Result<(), PushError<Q::Item>> {
-        self.push_deadline(value, deadline_after(timeout))
+        self.push_wait(value, Wait::timeout(timeout))
     }
 
-    /// Pushes, waiting while the queue is full until `deadline` (`None`:
-    /// forever).
-    pub fn push_deadline(
-        &self,
-        value: Q::Item,
-        deadline: Option<Instant>,
-    ) -> Result<(), PushError<Q::Item>> {
+    /// Pushes, waiting while the queue is full as `wait` allows: `Timeout`
+    /// or `Interrupted` hand the value back.
+    pub fn push_wait(&self, value: Q::Item, wait: Wait<'_>) -> Result<(), PushError<Q::Item>> {
         let outcome = self
             .not_full
-            .wait_with(deadline, value, |v| match self.queue.try_push(v) {
+            .wait_with(wait, value, |v| match self.queue.try_push(v) {
                 Err(PushError::Full(v)) => Err(v),
                 done => Ok(done),
             });
@@ -194,28 +211,28 @@ impl<Q: TryQueue> Blocking<Q> {
                 Ok(())
             }
             Ok(Err(e)) => Err(e),
-            Err(v) => Err(PushError::Full(v)),
+            Err((v, WaitError::Interrupted)) => Err(PushError::Interrupted(v)),
+            Err((v, _)) => Err(PushError::Timeout(v)),
         }
     }
 
     /// Pops, waiting as long as the queue is empty. Fails only with
     /// `Closed`, once the queue is closed and drained.
     pub fn pop(&self) -> Result<Q::Item, PopError> {
-        self.pop_deadline(None)
+        self.pop_wait(Wait::forever())
     }
 
-    /// Pops, waiting at most `timeout` while the queue is empty; `Empty`
+    /// Pops, waiting at most `timeout` while the queue is empty; `Timeout`
     /// when it ran out. A zero timeout is one attempt.
     pub fn pop_timeout(&self, timeout: Duration) -> Result<Q::Item, PopError> {
-        self.pop_deadline(deadline_after(timeout))
+        self.pop_wait(Wait::timeout(timeout))
     }
 
-    /// Pops, waiting while the queue is empty until `deadline` (`None`:
-    /// forever).
-    pub fn pop_deadline(&self, deadline: Option<Instant>) -> Result<Q::Item, PopError> {
+    /// Pops, waiting while the queue is empty as `wait` allows.
+    pub fn pop_wait(&self, wait: Wait<'_>) -> Result<Q::Item, PopError> {
         let outcome = self
             .not_empty
-            .wait_with(deadline, (), |()| match self.queue.try_pop() {
+            .wait_with(wait, (), |()| match self.queue.try_pop() {
                 Err(PopError::Empty) => Err(()),
                 done => Ok(done),
             });
@@ -225,7 +242,8 @@ impl<Q: TryQueue> Blocking<Q> {
                 Ok(value)
             }
             Ok(Err(e)) => Err(e),
-            Err(()) => Err(PopError::Empty),
+            Err(((), WaitError::Interrupted)) => Err(PopError::Interrupted),
+            Err(((), _)) => Err(PopError::Timeout),
         }
     }
 
@@ -258,9 +276,4 @@ impl<Q: TryQueue> Blocking<Q> {
             self.not_full.notify_one();
         }
     }
-}
-
-/// `now + timeout`, or `None` (wait forever) if that is not representable.
-fn deadline_after(timeout: Duration) -> Option<Instant> {
-    Instant::now().checked_add(timeout)
 }

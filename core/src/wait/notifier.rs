@@ -1,7 +1,8 @@
 //! [`Notifier`]: the wake-up primitive of the blocking layer (its docs
 //! carry the protocol and the proof that no wake-up is lost).
 
-use crate::sync::{fence, AtomicUsize, Backoff, Condvar, Instant, Mutex, Ordering, MODEL_CHECKING};
+use super::{Wait, WaitError};
+use crate::sync::{fence, AtomicUsize, Backoff, Condvar, Mutex, Ordering, MODEL_CHECKING};
 
 /// The wake-up primitive of the blocking layer.
 ///
@@ -128,48 +129,42 @@ impl Notifier {
         }
     }
 
-    /// Blocks until `condition()` returns true or `deadline` passes (`None`:
-    /// never). Returns the last result of `condition`; it is always called
-    /// once more after the last wake-up or time-out.
-    pub fn wait_until(
-        &self,
-        deadline: Option<Instant>,
-        mut condition: impl FnMut() -> bool,
-    ) -> bool {
-        self.wait_with(
-            deadline,
-            (),
-            |()| if condition() { Ok(()) } else { Err(()) },
-        )
-        .is_ok()
+    /// Blocks until `condition()` returns true or `wait` ends it. Returns
+    /// the last result of `condition`; it is always called once more after
+    /// the last wake-up, time-out or interruption.
+    pub fn wait_until(&self, wait: Wait<'_>, mut condition: impl FnMut() -> bool) -> bool {
+        self.wait_with(wait, (), |()| if condition() { Ok(()) } else { Err(()) })
+            .is_ok()
     }
 
-    /// Blocks until `poll` completes or `deadline` passes (`None`: never),
-    /// threading a state through the attempts.
+    /// Blocks until `poll` completes or `wait` ends (deadline passed or
+    /// interrupted), threading a state through the attempts.
     ///
     /// `poll(state)` returns `Ok(r)` when done or `Err(state)` to keep
     /// waiting (this hands a value that could not be pushed back to the
-    /// caller without an `Option` dance). Returns `Ok(r)`, or `Err(state)`
-    /// once the deadline has passed and a last poll failed.
+    /// caller without an `Option` dance). Returns `Ok(r)`, or the state and
+    /// why the wait ended once a last poll after the deadline or the
+    /// interruption failed too.
     ///
     /// `poll` runs first without any lock, then (after registering) under
     /// this notifier's internal lock, which is what closes the window
     /// between the last poll and parking. So `poll` must not block, must not
     /// notify this same notifier, and must not take a lock that a thread
     /// may hold while it notifies this notifier (lock order: notifier lock
-    /// before anything `poll` takes).
+    /// before anything `poll` takes). The interrupt check runs with the
+    /// internal lock released.
     pub fn wait_with<S, R>(
         &self,
-        deadline: Option<Instant>,
+        mut wait: Wait<'_>,
         state: S,
         mut poll: impl FnMut(S) -> Result<R, S>,
-    ) -> Result<R, S> {
+    ) -> Result<R, (S, WaitError)> {
         let mut state = match poll(state) {
             Ok(r) => return Ok(r),
             Err(s) => s,
         };
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(state);
+        if wait.is_expired() {
+            return Err((state, WaitError::Timeout));
         }
         // Spin, then yield a few times before parking (as crossbeam-channel
         // does): a partner that is running, or that a yield lets run on an
@@ -194,20 +189,31 @@ impl Notifier {
         // (b) SeqCst: pairs with the waker's fence (type docs). Weakened,
         // the poll below may miss an item whose waker saw no sleeper.
         fence(Ordering::SeqCst); // dekker: waiter side
+        let mut stop = None;
         let result = loop {
             state = match poll(state) {
                 Ok(r) => break Ok(r),
                 Err(s) => s,
             };
-            guard = match deadline {
-                None => self.cond.wait(guard),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        break Err(state);
+            // The poll above was the last one after a stop.
+            if let Some(e) = stop {
+                break Err((state, e));
+            }
+            guard = match wait.park_limit() {
+                Err(e) => break Err((state, e)),
+                Ok(None) => self.cond.wait(guard),
+                Ok(Some(limit)) => {
+                    let (g, timed_out) = self.cond.wait_timeout(guard, limit);
+                    if timed_out && wait.is_interruptible() {
+                        // Still registered, so a waker that comes meanwhile
+                        // takes the lock and signals; the poll that follows
+                        // re-locking sees its progress either way.
+                        drop(g);
+                        stop = wait.after_park().err();
+                        self.lock.lock()
+                    } else {
+                        g
                     }
-                    // A timed-out wait still polls once more at the top.
-                    self.cond.wait_timeout(guard, d - now).0
                 }
             };
         };
@@ -241,6 +247,7 @@ impl Drop for Registration<'_> {
 #[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
 mod tests {
     use super::*;
+    use core::time::Duration;
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
     #[test]
@@ -248,7 +255,7 @@ mod tests {
         let n = Notifier::new();
         let mut calls = 0;
         let r = catch_unwind(AssertUnwindSafe(|| {
-            n.wait_until(None, || {
+            n.wait_until(Wait::forever(), || {
                 calls += 1;
                 // Fail the unlocked polls, panic in the registered one.
                 let registered = n.sleepers.load(Ordering::Relaxed) == 1;
@@ -260,6 +267,6 @@ mod tests {
         assert!(calls > 1);
         assert_eq!(n.sleepers.load(Ordering::Relaxed), 0);
         // The lock is usable again (not held by the unwound waiter).
-        assert!(!n.wait_until(Some(Instant::now()), || false));
+        assert!(!n.wait_until(Wait::timeout(Duration::ZERO), || false));
     }
 }

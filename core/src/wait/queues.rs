@@ -43,9 +43,20 @@ try_queue!(Ring, bounded = true);
 try_queue!(List, bounded = false);
 
 impl<T> BlockingRing<T> {
-    /// A blocking ring of `capacity` items; `None` for a capacity
-    /// [`Ring::try_new`] refuses (zero, too large, not allocatable).
-    pub fn with_capacity(capacity: usize) -> Option<Self> {
+    /// A blocking ring of `capacity` items.
+    ///
+    /// # Panics
+    ///
+    /// On a capacity [`Ring::try_new`] refuses (zero, too large, not
+    /// allocatable), like [`Ring::new`]; use
+    /// [`try_with_capacity`](Self::try_with_capacity) to get `None`.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Blocking::new(Ring::new(capacity))
+    }
+
+    /// A blocking ring of `capacity` items, or `None` for a capacity
+    /// [`Ring::try_new`] refuses.
+    pub fn try_with_capacity(capacity: usize) -> Option<Self> {
         Ring::try_new(capacity).map(Blocking::new)
     }
 

@@ -1,9 +1,14 @@
 //! Cross-interpreter data: a canonical, versioned, bounded wire format for
 //! the values CPython shares between interpreters, and more.
 //!
-//! The format is specified in `docs/wire-format.md`; an independent Python
-//! implementation (`verify/python/xidata_ref.py`) is checked against the
-//! golden vectors in `verify/vectors/xidata.txt` and against this codec.
+//! ```
+//! use xikernel::xidata::{decode, to_vec, Value};
+//!
+//! let v = Value::from((1, "two", vec![3u8], None::<i32>));
+//! let bytes = to_vec(&v).unwrap();
+//! assert_eq!(&bytes[..2], b"XI");
+//! assert_eq!(decode(&bytes).unwrap(), v);
+//! ```
 //!
 //! - [`Value`] is the owned model: None, bool, ints of any size
 //!   ([`BigInt`] beyond i64), bit-exact floats and complex, [`PyString`]
@@ -39,7 +44,7 @@ mod reader;
 mod record;
 mod registry;
 mod value;
-pub mod varint;
+pub(crate) mod varint;
 
 pub use bigint::{BigInt, BigIntRef};
 pub use decode::{DecodeOptions, Event, Events};

@@ -8,26 +8,47 @@
 //! the owner id so it can route the call; it runs on the releasing thread.
 //!
 //! Exactly once: the first [`XiData::release`] (or the drop, if nobody
-//! released) wins a `swap` on `released` and alone takes the hook. The
-//! owner id is a plain `u64` for now; it is the value of `interp::InterpId`.
+//! released) wins a `swap` on `released` and alone takes the hook.
 
 use super::decode::{DecodeOptions, Events};
 use super::encode::to_vec;
 use super::error::{DecodeError, EncodeError};
 use super::owned::decode_with;
 use super::value::Value;
+use crate::owner::InterpId;
 use crate::sync::{AtomicBool, Ordering, UnsafeCell};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
 /// Called once with the owner id when the record is released.
-pub type ReleaseHook = Box<dyn FnOnce(u64) + Send + 'static>;
+pub type ReleaseHook = Box<dyn FnOnce(InterpId) + Send + 'static>;
 
 /// Encoded value + owner + exactly-once release.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use xikernel::xidata::{DecodeOptions, Value, XiData};
+/// use xikernel::InterpId;
+///
+/// let released = Arc::new(AtomicUsize::new(0));
+/// let r = released.clone();
+/// let hook = Box::new(move |owner: InterpId| {
+///     assert_eq!(owner, InterpId(2));
+///     r.fetch_add(1, Ordering::Relaxed);
+/// });
+/// let data = XiData::encode(&Value::from("hi"), InterpId(2), Some(hook)).unwrap();
+/// assert_eq!(data.owner(), InterpId(2));
+/// assert_eq!(data.decode(&DecodeOptions::default()).unwrap(), Value::from("hi"));
+/// assert!(data.release());
+/// assert!(!data.release()); // exactly once
+/// drop(data);
+/// assert_eq!(released.load(Ordering::Relaxed), 1);
+/// ```
 pub struct XiData {
     bytes: Vec<u8>,
-    owner: u64,
+    owner: InterpId,
     released: AtomicBool,
     hook: UnsafeCell<Option<ReleaseHook>>,
 }
@@ -43,7 +64,7 @@ unsafe impl Sync for XiData {}
 
 impl XiData {
     /// Wraps already-encoded bytes (not re-validated: decode them to check).
-    pub fn new(bytes: Vec<u8>, owner: u64, hook: Option<ReleaseHook>) -> Self {
+    pub fn new(bytes: Vec<u8>, owner: InterpId, hook: Option<ReleaseHook>) -> Self {
         Self {
             bytes,
             owner,
@@ -55,7 +76,7 @@ impl XiData {
     /// Encodes `value` for the interpreter `owner`.
     pub fn encode(
         value: &Value,
-        owner: u64,
+        owner: InterpId,
         hook: Option<ReleaseHook>,
     ) -> Result<Self, EncodeError> {
         Ok(Self::new(to_vec(value)?, owner, hook))
@@ -69,7 +90,7 @@ impl XiData {
 
     /// The owning interpreter's id.
     #[inline]
-    pub fn owner(&self) -> u64 {
+    pub fn owner(&self) -> InterpId {
         self.owner
     }
 

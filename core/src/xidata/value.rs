@@ -158,6 +158,86 @@ impl From<Vec<Value>> for Value {
     }
 }
 
+/// Integers of every width: `Int` (or `BigInt` beyond `i64`).
+macro_rules! from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self {
+                Value::from(i128::from(v))
+            }
+        }
+    )*};
+}
+from_int!(i8, i16, i32, u8, u16, u32, u64);
+
+impl From<isize> for Value {
+    fn from(v: isize) -> Self {
+        // isize is at most 64 bits on every supported target.
+        Value::from(v as i64)
+    }
+}
+
+impl From<usize> for Value {
+    fn from(v: usize) -> Self {
+        // usize is at most 64 bits on every supported target.
+        Value::from(v as u64)
+    }
+}
+
+impl From<f32> for Value {
+    fn from(v: f32) -> Self {
+        Value::Float(f64::from(v))
+    }
+}
+
+impl From<char> for Value {
+    fn from(v: char) -> Self {
+        let mut buf = [0u8; 4];
+        Value::from(&*v.encode_utf8(&mut buf))
+    }
+}
+
+/// `bytes`.
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytes(v)
+    }
+}
+
+/// `None`, or the value.
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::None, Into::into)
+    }
+}
+
+/// `None` (Python's unit).
+impl From<()> for Value {
+    fn from((): ()) -> Self {
+        Value::None
+    }
+}
+
+/// Tuples of up to 8 values.
+macro_rules! from_tuple {
+    ($($name:ident),+) => {
+        impl<$($name: Into<Value>),+> From<($($name,)+)> for Value {
+            #[allow(non_snake_case)]
+            fn from(($($name,)+): ($($name,)+)) -> Self {
+                Value::Tuple(alloc::vec![$($name.into()),+])
+            }
+        }
+    };
+}
+from_tuple!(A);
+from_tuple!(A, B);
+from_tuple!(A, B, C);
+from_tuple!(A, B, C, D);
+from_tuple!(A, B, C, D, E);
+from_tuple!(A, B, C, D, E, F);
+from_tuple!(A, B, C, D, E, F, G);
+from_tuple!(A, B, C, D, E, F, G, H);
+
 impl From<ExceptionSnapshot> for Value {
     fn from(v: ExceptionSnapshot) -> Self {
         Value::Exception(Box::new(v))

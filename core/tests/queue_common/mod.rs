@@ -34,7 +34,7 @@ pub fn got(r: Result<Received<Tracked>, QueueError>) -> Result<Got, QueueError> 
 }
 
 pub fn get(q: &Queues<Tracked>, qid: QueueId) -> Result<Got, QueueError> {
-    got(q.get(qid))
+    got(q.try_pop(qid))
 }
 
 /// Puts each `(who, tag, unbound op)` in order, without waiting.
@@ -45,6 +45,6 @@ pub fn put_ops(
     items: &[(InterpId, &'static str, UnboundOp)],
 ) {
     for &(who, tag, op) in items {
-        q.put(who, qid, l.item(tag), op).unwrap();
+        q.try_push(who, qid, l.item(tag), op).unwrap();
     }
 }

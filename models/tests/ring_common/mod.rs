@@ -1,9 +1,9 @@
 //! Helpers shared by `ring_loom` and `ring_shuttle` (the primitives come
 //! from `xikernel::sync`, so they are loom's or shuttle's by feature).
 
-use xikernel::ring::Ring;
-use xikernel::sync::{Arc, AtomicUsize, Ordering};
+use xikernel::__private::sync::{Arc, AtomicUsize, Ordering};
 use xikernel::PopError;
+use xikernel::Ring;
 
 /// Pops until `Empty`/`Closed` on a quiescent ring (after all joins).
 pub fn drain(ring: &Ring<usize>) -> (Vec<usize>, PopError) {

@@ -105,12 +105,13 @@ pub(crate) unsafe fn raise(module: *mut PyObject, err: ChannelError) -> *mut PyO
     unsafe {
         let exc = &State::of(module).exc;
         let cls = match err.class() {
-            ErrorClass::ChannelError => exc.base,
             ErrorClass::ChannelNotFoundError => exc.not_found,
             ErrorClass::ChannelClosedError => exc.closed,
             ErrorClass::ChannelEmptyError => exc.empty,
             ErrorClass::ChannelNotEmptyError => exc.not_empty,
             ErrorClass::TimeoutError => PyExc_TimeoutError,
+            // ErrorClass::ChannelError, and any class a newer kernel adds.
+            _ => exc.base,
         };
         set_error(cls, &err.to_string());
     }

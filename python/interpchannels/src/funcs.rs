@@ -291,7 +291,7 @@ unsafe extern "C" fn get_count(
         let Some(cid) = parse_cid(module, args, kwds, c"O&:get_count") else {
             return ptr::null_mut();
         };
-        match global::get().channels.get_count(cid.id()) {
+        match global::get().channels.len(cid.id()) {
             Ok(n) => PyLong_FromSize_t(n),
             Err(e) => errors::raise(module, e),
         }
@@ -308,7 +308,7 @@ unsafe extern "C" fn get_info(
         let Some(cid) = parse_cid(module, args, kwds, c"O&:_get_info") else {
             return ptr::null_mut();
         };
-        match global::get().channels.get_info(interp::current(), cid.id()) {
+        match global::get().channels.info(interp::current(), cid.id()) {
             Ok(i) => info::new(State::of(module).info_type, &i),
             Err(e) => errors::raise(module, e),
         }
@@ -325,7 +325,7 @@ unsafe extern "C" fn get_channel_defaults(
         let Some(cid) = parse_cid(module, args, kwds, c"O&:get_channel_defaults") else {
             return ptr::null_mut();
         };
-        match global::get().channels.get_channel_defaults(cid.id()) {
+        match global::get().channels.defaults(cid.id()) {
             Ok(op) => PyLong_FromLong(op as core::ffi::c_long),
             Err(e) => errors::raise(module, e),
         }

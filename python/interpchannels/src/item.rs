@@ -32,7 +32,7 @@ pub(crate) type Item = Shared;
 ///
 /// # Safety
 /// GIL held.
-pub(crate) unsafe fn from_object(obj: *mut PyObject, owner: u64) -> Option<Item> {
+pub(crate) unsafe fn from_object(obj: *mut PyObject, owner: xikernel::InterpId) -> Option<Item> {
     // SAFETY: caller's contract.
     unsafe { convert::to_shared(obj, owner).ok() }
 }

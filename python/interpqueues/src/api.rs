@@ -55,8 +55,8 @@ pub const METHODS: [ffi::PyMethodDef; 17] = [
     module::method_fast(c"is_full", is_full, c"is_full(qid)\n\nReturn true if the queue has a maxsize and has reached it."),
     module::method_fast(c"get_count", get_count, c"get_count(qid)\n\nReturn the number of items in the queue."),
     module::method_fast(c"_register_heap_types", register_heap_types, c"_register_heap_types(queuetype, emptyerror, fullerror)"),
-    module::method_fast(c"get_wait", get_wait, c"get_wait(qid, timeout=None) -> (obj, fmt, unboundop)\n\nLike get(), but wait (with the GIL released) until an item arrives;\nraise QueueEmpty once timeout seconds (a float; None = forever) pass.\nxikernel extension: woken by the put itself, no polling."),
-    module::method_fast(c"put_wait", put_wait, c"put_wait(qid, obj, fmt, unboundop, timeout=None)\n\nLike put(), but wait (with the GIL released) while the queue is full;\nraise QueueFull once timeout seconds pass. xikernel extension."),
+    module::method_fast(c"get_wait", get_wait, c"get_wait(qid, timeout=None) -> (obj, fmt, unboundop)\n\nLike get(), but wait (with the GIL released) until an item arrives;\nraise QueueEmpty once timeout seconds (a float; None = forever) pass.\nxikernel extension: woken by the put itself, no polling; signal\nhandlers run while it waits."),
+    module::method_fast(c"put_wait", put_wait, c"put_wait(qid, obj, fmt, unboundop, timeout=None)\n\nLike put(), but wait (with the GIL released) while the queue is full;\nraise QueueFull once timeout seconds pass; signal handlers run while it\nwaits (an exception they raise ends it, the item not put). xikernel extension."),
     module::method_noargs(c"_live_items", live_items, c"_live_items() -> int\n\nItems held by every queue of the process (xikernel extension, for leak checks)."),
     module::method_noargs(c"_kernel", kernel_name, c"_kernel() -> str\n\n'xikernel' (tells this module from CPython's own)."),
     ffi::PyMethodDef::zeroed(),
@@ -157,7 +157,7 @@ unsafe fn put_args(
         let fmt = pf::int_arg(fmt)?;
         let unbound = unboundop(pf::int_arg(op)?)?;
         let timeout = timeout_arg(timeout)?;
-        let shared = convert::to_shared(obj, interp::current().0)?;
+        let shared = convert::to_shared(obj, interp::current())?;
         Ok((qid, Item { shared, fmt }, unbound, timeout))
     }
 }
@@ -170,7 +170,12 @@ unsafe fn put_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     unsafe {
         let (qid, item, unbound, _) = put_args(c"put", a, false)?;
         let owner = interp::current();
-        check(m, queues().put(owner, qid, item, unbound))?;
+        check(
+            m,
+            queues()
+                .try_push(owner, qid, item, unbound)
+                .map_err(|e| e.error()),
+        )?;
     }
     Ok(pf::none())
 }
@@ -192,7 +197,7 @@ unsafe fn received(qid: QueueId, r: Received<Item>) -> PyResult<Owned> {
             pf::tuple([obj, pf::int(fmt)?, pf::none()])
         }
         Received::Unbound(op) => {
-            let fmt = queues().get_queue_defaults(qid).map_or(0, |d| d.fmt);
+            let fmt = queues().defaults(qid).map_or(0, |d| d.fmt);
             pf::tuple([pf::none(), pf::int(fmt)?, pf::int(op as i64)?])
         }
     }
@@ -204,7 +209,7 @@ unsafe fn get_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
         let qid = one_qid(c"get", a)?;
-        let r = check(m, queues().get(qid))?;
+        let r = check(m, queues().try_pop(qid))?;
         received(qid, r)
     }
 }
@@ -240,7 +245,7 @@ unsafe fn get_maxsize_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
         let qid = one_qid(c"get_maxsize", a)?;
-        pf::int(check(m, queues().get_maxsize(qid))?)
+        pf::int(check(m, queues().maxsize(qid))?)
     }
 }
 entry!(get_maxsize, get_maxsize_impl);
@@ -251,7 +256,7 @@ unsafe fn get_queue_defaults_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Own
     // SAFETY: GIL held.
     unsafe {
         let qid = one_qid(c"get_queue_defaults", a)?;
-        let d = check(m, queues().get_queue_defaults(qid))?;
+        let d = check(m, queues().defaults(qid))?;
         pf::tuple([pf::int(d.fmt)?, pf::int(d.unbound as i64)?])
     }
 }
@@ -274,7 +279,7 @@ unsafe fn get_count_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
         let qid = one_qid(c"get_count", a)?;
-        pf::int(check(m, queues().get_count(qid))? as i64)
+        pf::int(check(m, queues().len(qid))? as i64)
     }
 }
 entry!(get_count, get_count_impl);
@@ -333,43 +338,6 @@ unsafe fn timeout_arg(t: *mut PyObject) -> PyResult<Option<Duration>> {
     }
 }
 
-/// How long one GIL-free wait lasts before Python gets a chance to run
-/// its signal handlers (Ctrl-C); wake-ups themselves are immediate.
-const SIGNAL_CHECK: Duration = Duration::from_millis(100);
-
-/// Waits in slices of [`SIGNAL_CHECK`] with the GIL released, checking for
-/// signals in between. `attempt(slice)` returns `None` to keep waiting.
-///
-/// # Safety
-/// GIL held on entry; `attempt` touches no Python object (it runs detached).
-unsafe fn wait_loop<R>(
-    timeout: Option<Duration>,
-    mut attempt: impl FnMut(Duration) -> Option<R>,
-    timed_out: impl FnOnce() -> R,
-) -> PyResult<R> {
-    let start = std::time::Instant::now();
-    loop {
-        let left = match timeout {
-            None => SIGNAL_CHECK,
-            Some(t) => match t.checked_sub(start.elapsed()) {
-                Some(left) => left.min(SIGNAL_CHECK),
-                None => Duration::ZERO,
-            },
-        };
-        // SAFETY: GIL held (caller); the closure touches no Python object.
-        if let Some(r) = unsafe { interp::allow_threads(|| attempt(left)) } {
-            return Ok(r);
-        }
-        if left.is_zero() {
-            return Ok(timed_out());
-        }
-        // SAFETY: GIL held again.
-        if unsafe { ffi::PyErr_CheckSignals() } < 0 {
-            return Err(PyErrSet);
-        }
-    }
-}
-
 /// # Safety
 /// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn get_wait_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
@@ -380,20 +348,26 @@ unsafe fn get_wait_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
         let timeout = timeout_arg(t)?;
         // An item already there is taken without giving up the GIL (a
         // detach/re-attach costs more than the get itself).
-        match queues().get(qid) {
+        match queues().try_pop(qid) {
             Err(QueueError::Empty(_)) => {}
             r => return received(qid, check(m, r)?),
         }
-        let r = wait_loop(
-            timeout,
-            |slice| match queues().get_wait(qid, Some(slice)) {
-                Err(QueueError::Empty(_)) => None,
-                r => Some(r),
-            },
-            || Err(QueueError::Empty(qid)),
-        )?;
-        let r = check(m, r)?;
-        received(qid, r)
+        let (r, raised) = interp::wait_interruptibly(timeout, |w| queues().pop_wait(qid, w));
+        let r = match r {
+            // A signal handler raised: its exception is set.
+            Err(QueueError::Interrupted(_)) => return Err(PyErrSet),
+            // The wrapper's `QueueEmpty` ("queue N is empty").
+            Err(QueueError::Timeout(q)) => Err(QueueError::Empty(q)),
+            r => {
+                if raised {
+                    // Got an item after all: the pending signal's
+                    // exception must not leak into a successful call.
+                    ffi::PyErr_Clear();
+                }
+                r
+            }
+        };
+        received(qid, check(m, r)?)
     }
 }
 entry!(get_wait, get_wait_impl);
@@ -401,16 +375,35 @@ entry!(get_wait, get_wait_impl);
 /// # Safety
 /// GIL held; `m` is our module and `a` CPython's vectorcall arguments.
 unsafe fn put_wait_impl(m: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
-    // SAFETY: GIL held while converting and raising. The kernel refuses
-    // (and releases) the item on timeout, so the wait is one GIL-free call
-    // for the whole timeout: unlike `get_wait`, it does not run signal
-    // handlers while it waits. A refused item with native data dropped
-    // while detached is deferred to the next call (`crossinterp`).
+    // SAFETY: GIL held while converting and raising; the wait itself runs
+    // detached and re-takes the GIL only to run signal handlers. A refused
+    // item comes back from the kernel and is dropped here, GIL held.
     unsafe {
         let (qid, item, unbound, timeout) = put_args(c"put_wait", a, true)?;
         let owner = interp::current();
-        let r = interp::allow_threads(|| queues().put_wait(owner, qid, item, unbound, timeout));
-        check(m, r)?;
+        let (r, raised) = interp::wait_interruptibly(timeout, |w| {
+            queues().push_wait(owner, qid, item, unbound, w)
+        });
+        match r {
+            Ok(()) => {
+                if raised {
+                    // Put after all: nothing to report.
+                    ffi::PyErr_Clear();
+                }
+            }
+            Err(e) => {
+                let (e, item) = e.into_parts();
+                // Not put: released now, in its own interpreter.
+                drop(item);
+                match e {
+                    // A signal handler raised: its exception is set.
+                    QueueError::Interrupted(_) => return Err(PyErrSet),
+                    // The wrapper's `QueueFull` ("queue N is full").
+                    QueueError::Timeout(q) => check(m, Err(QueueError::Full(q)))?,
+                    e => check(m, Err(e))?,
+                }
+            }
+        }
     }
     Ok(pf::none())
 }
@@ -422,7 +415,7 @@ unsafe extern "C" fn live_items(_m: *mut PyObject, _: *mut PyObject) -> *mut PyO
     let n: usize = queues()
         .list_all()
         .into_iter()
-        .filter_map(|(q, _)| queues().get_count(q).ok())
+        .filter_map(|(q, _)| queues().len(q).ok())
         .sum();
     pf::ret(pf::int(n as i64))
 }

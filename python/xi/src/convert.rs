@@ -44,7 +44,7 @@ pub struct Shared {
 
 impl Shared {
     /// The interpreter that produced the value.
-    pub fn owner(&self) -> u64 {
+    pub fn owner(&self) -> xikernel::InterpId {
         self.data.owner()
     }
 }
@@ -53,7 +53,7 @@ impl Shared {
 ///
 /// # Safety
 /// The GIL is held and `obj` is live.
-pub unsafe fn to_shared(obj: *mut PyObject, owner: u64) -> PyResult<Shared> {
+pub unsafe fn to_shared(obj: *mut PyObject, owner: xikernel::InterpId) -> PyResult<Shared> {
     let mut bytes = Vec::with_capacity(32);
     let mut natives = Vec::new();
     {

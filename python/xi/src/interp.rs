@@ -16,13 +16,19 @@
 //!   ([`NativeXid`](crate::crossinterp::NativeXid)) is released by CPython
 //!   in its owner (`_PyCrossInterpreterData_ReleaseAndRawFree` schedules a
 //!   pending call there when another interpreter drops it).
-//! - **Blocking.** [`allow_threads`] detaches the thread state
+//! - **Blocking.** [`wait_interruptibly`] detaches the thread state
 //!   (`PyEval_SaveThread`) around a kernel wait, so other threads of the
-//!   same interpreter run while we sleep on the kernel's real wake-up.
+//!   same interpreter run while we sleep on the kernel's real wake-up, and
+//!   runs Python's signal handlers every [`SIGNAL_PERIOD`] through the
+//!   kernel's interruption mechanism (`xikernel::wait::Interrupt`): every
+//!   blocking call of both modules (`put_wait`, `get_wait`, `recv_wait`,
+//!   the blocking `send`) waits the same way.
 
 use core::ffi::c_void;
+use core::time::Duration;
 
 use pyo3_ffi as ffi;
+use xikernel::wait::{Every, Wait};
 use xikernel::InterpId;
 
 /// The calling thread's interpreter.
@@ -99,4 +105,59 @@ pub unsafe fn allow_threads<R>(f: impl FnOnce() -> R) -> R {
     // SAFETY: GIL held on entry (caller).
     let _guard = Reattach(unsafe { ffi::PyEval_SaveThread() });
     f()
+}
+
+/// How often a blocked call re-takes the GIL to run Python's signal
+/// handlers (Ctrl-C). Wake-ups themselves are immediate; this only bounds
+/// how late a handler runs. One period for every blocking call.
+pub const SIGNAL_PERIOD: Duration = Duration::from_millis(50);
+
+/// Runs the blocking kernel call `f` with the GIL released, giving it a
+/// [`Wait`] for `timeout` (`None`: forever).
+///
+/// Only the main interpreter runs signal handlers (in its main thread), so
+/// only there is the wait interruptible: every [`SIGNAL_PERIOD`] of
+/// parking the kernel calls back (holding none of its locks), the GIL is
+/// re-taken and `PyErr_CheckSignals` runs the handlers; if one raises, its
+/// exception stays set and the kernel call ends with its `Interrupted`
+/// error (after one last attempt, which may still succeed). Returns `f`'s
+/// result and whether a handler raised. If the call succeeded anyway the
+/// caller decides whether to keep the exception (CPython drops it when a
+/// send was received meanwhile).
+///
+/// # Safety
+/// GIL held on entry; `f` touches no Python object (it runs detached).
+pub unsafe fn wait_interruptibly<R>(
+    timeout: Option<Duration>,
+    f: impl FnOnce(Wait<'_>) -> R,
+) -> (R, bool) {
+    // The deadline starts now, before giving up the GIL.
+    let wait = Wait::from(timeout);
+    // SAFETY: GIL held: plain reads of the current interpreter.
+    let signals = unsafe { ffi::PyInterpreterState_Get() == ffi::PyInterpreterState_Main() };
+    let mut raised = false;
+    // SAFETY: GIL held on entry; it is re-taken with the same thread state
+    // before any Python API use (in the check and after `f`).
+    let mut ts = unsafe { ffi::PyEval_SaveThread() };
+    let r = {
+        let mut check = Every::new(SIGNAL_PERIOD, || {
+            // SAFETY: `ts` is this thread's saved state; the kernel holds
+            // no lock while it runs this check, and the GIL is released
+            // again before the wait resumes.
+            unsafe {
+                ffi::PyEval_RestoreThread(ts);
+                raised = ffi::PyErr_CheckSignals() < 0;
+                ts = ffi::PyEval_SaveThread();
+            }
+            raised
+        });
+        if signals {
+            f(wait.interruptible(&mut check))
+        } else {
+            f(wait)
+        }
+    };
+    // SAFETY: re-takes the GIL released above.
+    unsafe { ffi::PyEval_RestoreThread(ts) };
+    (r, raised)
 }

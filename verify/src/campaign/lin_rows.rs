@@ -8,8 +8,8 @@ use super::{Ctx, Done, Outcome, Task};
 use crate::lin::queue_spec::{QOp, QRet};
 use crate::lin::{Model, Verdict};
 use crate::planted::{Bug, BuggyQueue, LockedRing, ShardedQueue};
-use xikernel::list::List;
-use xikernel::ring::Ring;
+use xikernel::List;
+use xikernel::Ring;
 
 use crate::reference::list::RefList;
 use crate::reference::ring::RefRing;

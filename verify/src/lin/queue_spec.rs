@@ -36,7 +36,8 @@ impl QRet {
         match r {
             Ok(()) => QRet::Pushed,
             Err(PushError::Full(_)) => QRet::Full,
-            Err(PushError::Closed(_)) => QRet::PushClosed,
+            // Closed (the non-blocking queues report nothing else).
+            Err(_) => QRet::PushClosed,
         }
     }
 
@@ -44,7 +45,7 @@ impl QRet {
         match r {
             Ok(evicted) => QRet::Forced(evicted),
             Err(PushError::Full(_)) => QRet::Full,
-            Err(PushError::Closed(_)) => QRet::PushClosed,
+            Err(_) => QRet::PushClosed,
         }
     }
 
@@ -52,7 +53,8 @@ impl QRet {
         match r {
             Ok(v) => QRet::Popped(v),
             Err(PopError::Empty) => QRet::Empty,
-            Err(PopError::Closed) => QRet::PopClosed,
+            // Closed (the non-blocking queues report nothing else).
+            Err(_) => QRet::PopClosed,
         }
     }
 }

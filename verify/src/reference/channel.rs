@@ -183,7 +183,7 @@ impl RefChannels {
         let ch = self.channels.get_mut(&cid.0).expect("just sent");
         let it = ch.queue.pop_back().expect("just queued");
         self.released.extend(it.token);
-        Err(ChannelError::Timeout)
+        Err(ChannelError::Timeout(cid))
     }
 
     /// A blocking sender gives up (timeout): its item `token`, if still
@@ -285,7 +285,7 @@ impl RefChannels {
         }
     }
 
-    pub fn get_count(&mut self, cid: ChannelId) -> R<usize> {
+    pub fn len(&mut self, cid: ChannelId) -> R<usize> {
         Ok(self.live(cid)?.queue.len())
     }
 
@@ -298,7 +298,7 @@ impl RefChannels {
         Ok(ends.iter().filter(|(_, &o)| o).map(|(&i, _)| i).collect())
     }
 
-    pub fn get_info(&self, who: InterpId, cid: ChannelId) -> R<ChannelInfo> {
+    pub fn info(&self, who: InterpId, cid: ChannelId) -> R<ChannelInfo> {
         let ch = self
             .channels
             .get(&cid.0)

@@ -1,4 +1,4 @@
-//! Reference model of [`xikernel::list::List`]: an unbounded FIFO with close,
+//! Reference model of [`xikernel::List`]: an unbounded FIFO with close,
 //! on a `VecDeque`. Same rules as [`RefRing`](super::ring::RefRing) minus
 //! `Full` and `force_push`.
 

@@ -151,11 +151,11 @@ impl RefQueues {
         Ok(())
     }
 
-    pub fn get_count(&mut self, qid: QueueId) -> Result<usize, QueueError> {
+    pub fn len(&mut self, qid: QueueId) -> Result<usize, QueueError> {
         Ok(self.queue(qid)?.items.len())
     }
 
-    pub fn get_maxsize(&mut self, qid: QueueId) -> Result<i64, QueueError> {
+    pub fn maxsize(&mut self, qid: QueueId) -> Result<i64, QueueError> {
         Ok(self.queue(qid)?.maxsize)
     }
 

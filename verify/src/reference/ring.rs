@@ -1,4 +1,4 @@
-//! Reference model of [`xikernel::ring::Ring`]: a bounded FIFO with close and
+//! Reference model of [`xikernel::Ring`]: a bounded FIFO with close and
 //! `force_push`, written as plainly as possible on a `VecDeque`.
 //!
 //! It is the oracle for the proptest conformance tests and the sequential

@@ -191,11 +191,11 @@ unsafe fn send_parsed(module: *mut PyObject, p: SendArgs, buffer: bool) -> *mut 
             if view.is_null() {
                 return view;
             }
-            let it = item::from_object(view, interp.0);
+            let it = item::from_object(view, interp);
             Py_DECREF(view);
             it
         } else {
-            item::from_object(p.obj, interp.0)
+            item::from_object(p.obj, interp)
         };
         let Some(it) = it else {
             return ptr::null_mut();
@@ -205,7 +205,10 @@ unsafe fn send_parsed(module: *mut PyObject, p: SendArgs, buffer: bool) -> *mut 
         } else {
             none_or_raise(
                 module,
-                global::get().channels.send(interp, p.cid.id(), it, op),
+                global::get()
+                    .channels
+                    .send(interp, p.cid.id(), it, op)
+                    .map_err(|e| e.error()),
             )
         }
     }
@@ -304,7 +307,7 @@ pub(super) unsafe extern "C" fn recv(
                 return ptr::null_mut();
             }
         }
-        match global::get().channels.recv(interp::current(), cid.id()) {
+        match global::get().channels.try_recv(interp::current(), cid.id()) {
             Ok(r) => received(r),
             Err(ChannelError::Empty(_)) if !dflt.is_null() => {
                 Py_BuildValue(c"(OO)".as_ptr(), dflt, Py_None())
