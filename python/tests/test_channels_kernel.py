@@ -380,6 +380,19 @@ class SignalTests(Base):
         self.assertLess(time.monotonic() - t, 5)
         self.assertEqual(_c.get_count(cid), 0, "the item was withdrawn")
 
+    def test_signal_interrupts_blocking_send_forever(self):
+        cid = _c.create(REPLACE)
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with self.assertRaises(Interrupted):
+            _c.send(cid, "never received")
+        self.assertEqual(_c.get_count(cid), 0, "the item was withdrawn")
+
+    def test_signal_interrupts_recv_wait_forever(self):
+        cid = _c.create(REPLACE)
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with self.assertRaises(Interrupted):
+            _c.recv_wait(cid)
+
     def test_signal_interrupts_recv_wait(self):
         cid = _c.create(REPLACE)
         signal.setitimer(signal.ITIMER_REAL, 0.1)

@@ -8,6 +8,7 @@ Run by python/run-cpython-tests.sh with python/build first on PYTHONPATH.
 """
 
 import gc
+import signal
 import struct
 import sys
 import threading
@@ -289,6 +290,68 @@ class BlockingTests(Base):
         t.join()
         self.assertEqual(_q.get(qid)[0], 3)
 
+
+
+class Interrupted(Exception):
+    pass
+
+
+@unittest.skipUnless(hasattr(signal, "setitimer"), "needs setitimer")
+class SignalTests(Base):
+    """A signal handler runs while put_wait / get_wait block, and the
+    exception it raises ends the call (CPython's Ctrl-C)."""
+
+    def setUp(self):
+        super().setUp()
+
+        def handler(signum, frame):
+            raise Interrupted
+
+        self.old = signal.signal(signal.SIGALRM, handler)
+
+    def tearDown(self):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.old)
+        super().tearDown()
+
+    def test_signal_interrupts_get_wait(self):
+        qid = self.queue()
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        t = time.monotonic()
+        with self.assertRaises(Interrupted):
+            _q.get_wait(qid, 10)
+        self.assertLess(time.monotonic() - t, 5)
+        _q.put(qid, 1, SHARED, REPLACE)
+        self.assertEqual(_q.get(qid)[0], 1, "the queue still works")
+
+    def test_signal_interrupts_get_wait_forever(self):
+        qid = self.queue()
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with self.assertRaises(Interrupted):
+            _q.get_wait(qid)
+
+    def test_signal_interrupts_put_wait(self):
+        qid = self.queue(maxsize=1)
+        _q.put(qid, "first", SHARED, REPLACE)
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        t = time.monotonic()
+        with self.assertRaises(Interrupted):
+            _q.put_wait(qid, "second", SHARED, REPLACE, 10)
+        self.assertLess(time.monotonic() - t, 5)
+        # Nothing lost, nothing duplicated: the interrupted item is not in
+        # the queue, the first one is still there.
+        self.assertEqual(_q.get_count(qid), 1)
+        self.assertEqual(_q.get(qid)[0], "first")
+        with self.assertRaises(queues.QueueEmpty):
+            _q.get(qid)
+
+    def test_signal_interrupts_put_wait_forever(self):
+        qid = self.queue(maxsize=1)
+        _q.put(qid, 1, SHARED, REPLACE)
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with self.assertRaises(Interrupted):
+            _q.put_wait(qid, 2, SHARED, REPLACE)
+        self.assertEqual(_q.get_count(qid), 1)
 
 STRESS_ITEMS = 10**5
 STRESS_WORKER = """
