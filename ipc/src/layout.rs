@@ -18,7 +18,7 @@
 //!  384     20   wake: not_empty_seq/waiters, not_full_seq/waiters, closed
 //! ```
 
-use xikernel::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use xikernel::__private::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use crate::error::Corruption;
 

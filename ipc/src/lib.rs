@@ -51,7 +51,7 @@
 // the facade without this crate's feature would cast shared memory to
 // loom types: refuse it.
 const _: () = assert!(
-    !xikernel::sync::MODEL_CHECKING || cfg!(any(feature = "loom", feature = "shuttle")),
+    !xikernel::__private::sync::MODEL_CHECKING || cfg!(any(feature = "loom", feature = "shuttle")),
     "xikernel's facade is a model checker's: enable xikernel-ipc's `loom`/`shuttle` feature too"
 );
 

@@ -15,7 +15,9 @@
 
 use std::time::Duration;
 
-use xikernel::sync::{Arc, AtomicBool, AtomicU32, Condvar, Mutex, Ordering::*, UnsafeCell};
+use xikernel::__private::sync::{
+    Arc, AtomicBool, AtomicU32, Condvar, Mutex, Ordering::*, UnsafeCell,
+};
 
 use crate::layout::Control;
 use crate::region::{Region, Step};
@@ -141,7 +143,7 @@ unsafe impl Region for ModelRegion {
         match timeout {
             // The checkers do not model time: an untimed wait is the
             // faithful model (only a death ends a slice early, see above).
-            Some(t) if !xikernel::sync::MODEL_CHECKING => {
+            Some(t) if !xikernel::__private::sync::MODEL_CHECKING => {
                 let _g = self.seg.cond.wait_timeout(g, t);
             }
             _ => {

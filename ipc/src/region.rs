@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use xikernel::sync::AtomicU32;
+use xikernel::__private::sync::AtomicU32;
 
 use crate::layout::Control;
 

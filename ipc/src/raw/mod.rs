@@ -15,7 +15,7 @@
 pub mod sink;
 pub mod sync;
 
-use xikernel::sync::Ordering::*;
+use xikernel::__private::sync::Ordering::*;
 
 use crate::error::{Corruption, PopError, PushError};
 use crate::layout::{
@@ -144,7 +144,7 @@ impl<R: Region> RawQueue<R> {
         let was = c.wake.closed.swap(1, Release);
         unlock(&self.r, &c.prod);
         // Wake every sleeper (unconditionally: close is rare).
-        xikernel::sync::fence(SeqCst);
+        xikernel::__private::sync::fence(SeqCst);
         wake(&self.r, &c.wake.not_empty_seq, u32::MAX);
         wake(&self.r, &c.wake.not_full_seq, u32::MAX);
         Ok(was == 0)

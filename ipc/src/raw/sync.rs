@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use xikernel::sync::{fence, AtomicU32, Backoff, Ordering::*, MODEL_CHECKING};
+use xikernel::__private::sync::{fence, AtomicU32, Backoff, Ordering::*, MODEL_CHECKING};
 
 use crate::deadline::{Deadline, CHECK_PERIOD};
 use crate::layout::Side;

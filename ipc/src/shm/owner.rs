@@ -16,7 +16,7 @@
 use std::io::Read;
 
 use rustix::process::{getpid, test_kill_process, Pid};
-use xikernel::sync::{AtomicU64, Ordering::Relaxed};
+use xikernel::__private::sync::{AtomicU64, Ordering::Relaxed};
 
 /// Cached identity of this process (0 = not yet computed), with the pid it
 /// was computed for: a forked child has another pid and recomputes.

@@ -10,7 +10,7 @@ use rustix::fs::{
 };
 use rustix::mm::{mmap, munmap, MapFlags, ProtFlags};
 use rustix::thread::futex;
-use xikernel::sync::AtomicU32;
+use xikernel::__private::sync::AtomicU32;
 
 use crate::error::SegmentError;
 use crate::layout::{Control, HEADER_SIZE, MAX_CAPACITY, MAX_ITEMS, MIN_CAPACITY};
