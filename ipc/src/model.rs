@@ -58,12 +58,24 @@ impl ModelSegment {
     }
 
     /// Participant `who`'s view (0-based), crashing at `crash_at` if given.
-    pub fn view(self: &Arc<Self>, who: usize, crash_at: Option<Step>) -> ModelRegion {
-        assert!(who < self.dead.len(), "participant out of range");
+    pub fn view(this: &Arc<Self>, who: usize, crash_at: Option<Step>) -> ModelRegion {
+        Self::view_nth(this, who, crash_at, 0)
+    }
+
+    /// Like [`view`](Self::view), crashing the `nth` (0-based) time the
+    /// participant reaches `crash_at`.
+    pub fn view_nth(
+        this: &Arc<Self>,
+        who: usize,
+        crash_at: Option<Step>,
+        nth: usize,
+    ) -> ModelRegion {
+        assert!(who < this.dead.len(), "participant out of range");
         ModelRegion {
-            seg: self.clone(),
+            seg: this.clone(),
             who,
             crash_at,
+            skip: std::sync::atomic::AtomicUsize::new(nth),
         }
     }
 
@@ -84,11 +96,14 @@ impl ModelSegment {
 }
 
 /// One participant's view of a [`ModelSegment`].
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ModelRegion {
     seg: Arc<ModelSegment>,
     who: usize,
     crash_at: Option<Step>,
+    /// Times `crash_at` is still to be passed before the crash (a plain
+    /// std atomic: private to the participant, not part of the model).
+    skip: std::sync::atomic::AtomicUsize,
 }
 
 impl ModelRegion {
@@ -114,21 +129,29 @@ unsafe impl Region for ModelRegion {
     }
 
     fn write(&self, off: usize, src: &[u8]) {
-        for (i, chunk) in src.chunks(8).enumerate() {
-            let cell = &self.seg.words[off / 8 + i];
+        let mut done = 0;
+        while done < src.len() {
+            let (word, at) = ((off + done) / 8, (off + done) % 8);
+            let n = (8 - at).min(src.len() - done);
             // SAFETY: the protocol gives these words to this writer alone
             // (the models check it).
-            cell.with_mut(|w| unsafe { (&mut *w)[..chunk.len()].copy_from_slice(chunk) });
+            self.seg.words[word].with_mut(|w| unsafe {
+                (&mut *w)[at..at + n].copy_from_slice(&src[done..done + n])
+            });
+            done += n;
         }
     }
 
     fn read(&self, off: usize, dst: &mut [u8]) {
-        for (i, chunk) in dst.chunks_mut(8).enumerate() {
-            let cell = &self.seg.words[off / 8 + i];
-            let n = chunk.len();
+        let mut done = 0;
+        while done < dst.len() {
+            let (word, at) = ((off + done) / 8, (off + done) % 8);
+            let n = (8 - at).min(dst.len() - done);
             // SAFETY: published words, not written until this reader's head
             // store (the models check it).
-            cell.with(|w| chunk.copy_from_slice(unsafe { &(&*w)[..n] }));
+            self.seg.words[word]
+                .with(|w| dst[done..done + n].copy_from_slice(unsafe { &(&*w)[at..at + n] }));
+            done += n;
         }
     }
 
@@ -175,6 +198,12 @@ unsafe impl Region for ModelRegion {
 
     fn crash(&self, step: Step) -> bool {
         if self.crash_at != Some(step) {
+            return false;
+        }
+        let left = self.skip.load(std::sync::atomic::Ordering::Relaxed);
+        if left > 0 {
+            self.skip
+                .store(left - 1, std::sync::atomic::Ordering::Relaxed);
             return false;
         }
         // Release: all our writes happen before a check that sees us dead.

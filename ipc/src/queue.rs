@@ -246,7 +246,6 @@ impl Queue {
     /// paying one synchronisation for all; `Ok(n)`, `n >= 1`.
     pub fn try_pop_many(&self, batch: &mut Batch, max: usize) -> Result<usize, PopError> {
         batch.clear();
-        batch.room = max;
         if max == 0 {
             return Ok(0);
         }
@@ -264,7 +263,6 @@ impl Queue {
         wait: impl Into<Wait<'a>>,
     ) -> Result<usize, PopError> {
         batch.clear();
-        batch.room = max;
         if max == 0 {
             return Ok(0);
         }

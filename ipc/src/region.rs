@@ -68,9 +68,9 @@ pub unsafe trait Region {
     fn capacity(&self) -> usize;
     /// Most messages the queue holds at once.
     fn max_items(&self) -> u32;
-    /// Copies `src` into the data area at `off` (a multiple of 8).
+    /// Copies `src` into the data area at `off`.
     fn write(&self, off: usize, src: &[u8]);
-    /// Copies the data area at `off` (a multiple of 8) into `dst`.
+    /// Copies the data area at `off` into `dst`.
     fn read(&self, off: usize, dst: &mut [u8]);
     /// Sleeps while `*word == expected`, at most `timeout` (`None`:
     /// forever); may return early (spuriously).

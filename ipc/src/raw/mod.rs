@@ -116,9 +116,8 @@ impl<R: Region> RawQueue<R> {
     pub fn len(&self) -> usize {
         let c = self.r.control();
         // Acquire: as in pop (a consistent enough pair for a snapshot).
-        let head = c.cons.pos.load(Acquire);
-        let tail = c.prod.pos.load(Acquire);
-        self.view(tail, head).map_or(0, |v| v.items as usize)
+        let (h, t) = (c.cons.pos.load(Acquire), c.prod.pos.load(Acquire));
+        self.view(t, h).map_or(0, |v| v.items as usize)
     }
 
     /// True if the queue holds no message now.
@@ -150,6 +149,19 @@ impl<R: Region> RawQueue<R> {
         Ok(was == 0)
     }
 
+    /// After a push of `n` messages: wakes up to `n` sleeping poppers.
+    fn wake_poppers(&self, n: u32) {
+        let w = &self.r.control().wake;
+        notify(&self.r, &w.not_empty_seq, &w.not_empty_waiters, n);
+    }
+
+    /// After a pop: wakes every sleeping pusher (the room may fit any of
+    /// their messages, whatever their sizes).
+    fn wake_pushers(&self) {
+        let w = &self.r.control().wake;
+        notify(&self.r, &w.not_full_seq, &w.not_full_waiters, u32::MAX);
+    }
+
     /// Pushes a prefix of `msgs` (as many as fit) under one lock and one
     /// publishing store; `Ok(n)` with `n >= 1`, or why not even the first.
     pub fn try_push_many(&self, msgs: &[&[u8]], w: &mut Wait<'_>) -> Result<usize, Raw<PushError>> {
@@ -178,12 +190,7 @@ impl<R: Region> RawQueue<R> {
             if self.r.crash(Step::PushUnlocked) {
                 return Err(Raw::Crashed);
             }
-            notify(
-                &self.r,
-                &c.wake.not_empty_seq,
-                &c.wake.not_empty_waiters,
-                n as u32,
-            );
+            self.wake_poppers(n as u32);
         }
         res
     }
@@ -297,9 +304,8 @@ impl<R: Region> RawQueue<R> {
             if c.wake.closed.load(Acquire) != 0 {
                 return true;
             }
-            let tail = c.prod.pos.load(Acquire);
-            let head = c.cons.pos.load(Acquire);
-            match self.view(tail, head) {
+            let (t, h) = (c.prod.pos.load(Acquire), c.cons.pos.load(Acquire));
+            match self.view(t, h) {
                 Ok(v) => v.used + need <= self.r.capacity() && v.items < self.r.max_items(),
                 Err(_) => true, // let the push report it
             }
@@ -347,13 +353,7 @@ impl<R: Region> RawQueue<R> {
             if self.r.crash(Step::PopUnlocked) {
                 return Err(Raw::Crashed);
             }
-            // Room may fit any waiting pusher's message: wake them all.
-            notify(
-                &self.r,
-                &c.wake.not_full_seq,
-                &c.wake.not_full_waiters,
-                u32::MAX,
-            );
+            self.wake_pushers();
         }
         res
     }

@@ -52,8 +52,6 @@ impl Sink for VecSink {
 pub struct Batch {
     data: Vec<u8>,
     ends: Vec<usize>,
-    /// Most messages the current pop may still add.
-    pub(crate) room: usize,
 }
 
 impl Batch {
@@ -93,10 +91,6 @@ impl Batch {
 
 impl Sink for Batch {
     fn slot(&mut self, len: usize) -> Option<&mut [u8]> {
-        if self.room == 0 {
-            return None;
-        }
-        self.room -= 1;
         let start = self.data.len();
         // Bounded: a batch holds at most one queue's worth of bytes.
         self.data.resize(start + len, 0);

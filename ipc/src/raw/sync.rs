@@ -146,7 +146,7 @@ pub fn lock<R: Region>(r: &R, side: &Side, w: &mut Wait<'_>) -> Result<(), Stop>
         }
         // Announce ourselves, then look again (see the module docs).
         side.lock_waiters.fetch_add(1, Relaxed);
-        fence(SeqCst);
+        fence(SeqCst); // dekker: sleeper side (lock)
         let seen = side.lock_seq.load(Acquire);
         // Relaxed: a hint; the CAS below (Acquire) is what synchronizes.
         let owner = side.lock.load(Relaxed);
@@ -199,8 +199,8 @@ pub fn unlock<R: Region>(r: &R, side: &Side) {
 #[inline]
 pub fn notify<R: Region>(r: &R, seq: &AtomicU32, waiters: &AtomicU32, n: u32) {
     // SeqCst fence: pairs with the sleeper's (module docs).
-    fence(SeqCst);
-    // Relaxed: ordered by the fence.
+    fence(SeqCst); // dekker: waker side
+                   // Relaxed: ordered by the fence.
     if waiters.load(Relaxed) != 0 {
         wake(r, seq, n);
     }
@@ -228,8 +228,8 @@ pub fn sleep_until<R: Region>(
     let cap = Some(DATA_SLICE);
     waiters.fetch_add(1, Relaxed);
     // SeqCst fence: pairs with the waker's (module docs).
-    fence(SeqCst);
-    // Acquire: a bump read here carries the progress made before it.
+    fence(SeqCst); // dekker: sleeper side (data)
+                   // Acquire: a bump read here carries the progress made before it.
     let seen = seq.load(Acquire);
     let res = if ready() {
         Ok(())
