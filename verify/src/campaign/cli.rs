@@ -79,7 +79,7 @@ usage: cargo verify [--quick | --deep] [--only <area>]... [--seed <u64>] [--out 
   --deep           loom bound 4, long fuzzing, many more iterations, every
                    mutation, Miri on every test
   --only <area>    run only rows of this kind (loom, shuttle, lin, proptest, fuzz,
-                   miri, mutations) or area (ring, list, channel, ...); repeatable
+                   miri, soak, mutations) or area (ring, list, channel, ...); repeatable
   --seed <u64>     seed for stress rounds, proptest and shuttle (replay a failure)
   --out <file.md>  also write the markdown report there (e.g. docs/verification-report.md)
   --timeout <s>    per-command timeout (default 600)

@@ -216,6 +216,7 @@ pub fn run(opts: Options) -> i32 {
     tasks.extend(tool_rows::proptest(&ctx));
     tasks.extend(tool_rows::fuzz(&ctx));
     tasks.extend(tool_rows::miri(&ctx));
+    tasks.extend(tool_rows::soak(&ctx));
     tasks.extend(mutations::tasks(&ctx));
     let tasks: Vec<Task> = tasks
         .into_iter()

@@ -302,5 +302,45 @@ pub fn miri(ctx: &Ctx) -> Vec<Task> {
             );
             ctx.run_cmd("miri", &script, &vars, timeout)
         }),
+    },
+    Task {
+        kind: "miri",
+        area: "ipc".into(),
+        property: "the shared-memory queue's algorithm (model region, real threads, crashes) is free of UB and data races".into(),
+        checker: CHECKER.into(),
+        bound: "ipc/tests/model_threads.rs (memfd/mmap/futex are not emulated by Miri)".into(),
+        run: Box::new(move |ctx: &Ctx| {
+            let timeout = ctx.opts.timeout.max(Duration::from_secs(1200));
+            let vars = env(&[("MIRIFLAGS", "-Zmiri-strict-provenance".into())]);
+            let script = "cargo +nightly miri test -p xikernel-ipc --test model_threads";
+            ctx.run_cmd("miri-ipc", script, &vars, timeout)
+        }),
+    }]
+}
+
+/// The shared-memory queue's multi-process crash soak: forked producers and
+/// consumers SIGKILLed at random moments and replaced; exactly-once save
+/// the counted in-flight of killed consumers, no checksum failure, no hang.
+pub fn soak(ctx: &Ctx) -> Vec<Task> {
+    const PROPERTY: &str = "ipc queue: real processes SIGKILLed at random; every completed push received once (save counted in-flight), no torn message, no hang";
+    const CHECKER: &str = "crash soak (fork + SIGKILL)";
+    if ctx.opts.level == Level::Quick {
+        let reason = "not in --quick (CI runs its own 30 s soak)".to_string();
+        return vec![skipped("soak", "ipc", PROPERTY, CHECKER, reason)];
+    }
+    let secs = ctx.opts.level.pick(30, 120, 600);
+    let script = format!(
+        "cargo run --release -p xikernel-ipc --example crash_soak -- --seconds {secs} --seed {}",
+        ctx.opts.seed
+    );
+    vec![Task {
+        kind: "soak",
+        area: "ipc".into(),
+        property: PROPERTY.into(),
+        checker: CHECKER.into(),
+        bound: format!("{secs} s"),
+        run: Box::new(move |ctx: &Ctx| {
+            ctx.run_cmd("soak-ipc", &script, &[], Duration::from_secs(secs + 600))
+        }),
     }]
 }
