@@ -10,16 +10,25 @@
 //! | `SHUTTLE_ITERATIONS`    | 1000    | schedules per shuttle scheduler |
 //! | `SHUTTLE_PCT_DEPTH`     | 3       | PCT bug depth |
 //! | `SHUTTLE_SEED`          | random  | fixed seed for both schedulers (`cargo verify --seed`) |
+//! | `XIKERNEL_LOOM_UNBOUNDED` | unset | `1`: no preemption bound (loom's plain DPOR explores every execution; wins over `LOOM_MAX_PREEMPTIONS`) |
+//! | `XIKERNEL_MODEL_STATS`  | unset   | file that receives each model's executions / schedules ([`stats`]) |
+//!
+//! `LOOM_MAX_PREEMPTIONS=100` is *not* "no bound": with any bound loom adds
+//! conservative backtracking points (bounded DPOR) and explores more
+//! executions than without one, so `cargo verify --deep` asks for
+//! exhaustiveness with `XIKERNEL_LOOM_UNBOUNDED=1`.
 //!
 //! Models are compiled only with their feature; without one this crate is
 //! empty, so `cargo test --workspace` stays fast.
+
+pub mod stats;
 
 /// Default loom preemption bound: small enough that CI fits, large enough to
 /// reach the bugs the mutation check plants (see `docs/orderings.md`).
 pub const DEFAULT_LOOM_PREEMPTIONS: usize = 2;
 
 /// Runs `f` under loom with the default preemption bound unless
-/// `LOOM_MAX_PREEMPTIONS` overrides it.
+/// `LOOM_MAX_PREEMPTIONS` (or `XIKERNEL_LOOM_UNBOUNDED`) overrides it.
 #[cfg(feature = "loom")]
 pub fn loom_model<F>(f: F)
 where
@@ -30,11 +39,17 @@ where
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = Some(DEFAULT_LOOM_PREEMPTIONS);
     }
-    builder.check(f);
+    if unbounded() {
+        builder.preemption_bound = None;
+    }
+    let bound = builder
+        .preemption_bound
+        .map_or("none".to_string(), |b| b.to_string());
+    check_counted(&builder, bound, f);
 }
 
 /// Like [`loom_model`], but never explores more than `cap` preemptions,
-/// whatever `LOOM_MAX_PREEMPTIONS` asks for.
+/// whatever `LOOM_MAX_PREEMPTIONS` or `XIKERNEL_LOOM_UNBOUNDED` ask for.
 ///
 /// For models where two threads spin (yielding) on a third thread's progress:
 /// loom 0.7 may then let the spinners yield to each other until it gives up
@@ -48,9 +63,39 @@ where
     F: Fn() + Sync + Send + 'static,
 {
     let mut builder = loom::model::Builder::new();
-    let bound = builder.preemption_bound.unwrap_or(DEFAULT_LOOM_PREEMPTIONS);
-    builder.preemption_bound = Some(bound.min(cap));
-    builder.check(f);
+    let asked = if unbounded() {
+        usize::MAX
+    } else {
+        builder.preemption_bound.unwrap_or(DEFAULT_LOOM_PREEMPTIONS)
+    };
+    builder.preemption_bound = Some(asked.min(cap));
+    let bound = if asked > cap {
+        format!("cap={cap}")
+    } else {
+        asked.to_string()
+    };
+    check_counted(&builder, bound, f);
+}
+
+/// Whether `XIKERNEL_LOOM_UNBOUNDED=1` asks for no preemption bound.
+#[cfg(feature = "loom")]
+fn unbounded() -> bool {
+    std::env::var("XIKERNEL_LOOM_UNBOUNDED").is_ok_and(|v| v == "1")
+}
+
+/// Runs the model, counting its executions for [`stats`].
+#[cfg(feature = "loom")]
+fn check_counted<F>(builder: &loom::model::Builder, bound: String, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let counter = stats::Counter::new("loom", bound);
+    let c = counter.clone();
+    builder.check(move || {
+        c.tick();
+        f();
+    });
+    counter.finish();
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -74,7 +119,12 @@ where
 {
     let iterations = shuttle_iterations();
     let depth = env_usize("SHUTTLE_PCT_DEPTH", 3);
-    let f = std::sync::Arc::new(f);
+    let counter = stats::Counter::new("shuttle", "-".into());
+    let c = counter.clone();
+    let f = std::sync::Arc::new(move || {
+        c.tick();
+        f();
+    });
     let g = f.clone();
     // `cargo verify --seed N` sets SHUTTLE_SEED: the same seed gives the
     // same schedules, so a failing campaign run can be replayed.
@@ -92,4 +142,5 @@ where
             shuttle::check_pct(move || g(), iterations, depth);
         }
     }
+    counter.finish();
 }

@@ -53,9 +53,33 @@ pub struct Options {
     pub out: Vec<PathBuf>,
     /// Per-command timeout.
     pub timeout: Duration,
+    /// `--deep`: how long one loom model may run at one depth.
+    pub loom_budget: Duration,
 }
 
 impl Options {
+    /// The report's file stem: `report`, or for `--only` a report of its
+    /// own (`report-only-loom+ring`), so a partial run never overwrites the
+    /// full campaign's report.
+    pub fn report_stem(&self) -> String {
+        if self.only.is_empty() {
+            return "report".into();
+        }
+        let joined: String = self
+            .only
+            .join("+")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "+-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("report-only-{joined}")
+    }
+
     pub fn selects(&self, kind: &str, area: &str) -> bool {
         self.only.is_empty()
             || self.only.iter().any(|o| {
@@ -70,21 +94,28 @@ impl Options {
 }
 
 pub const USAGE: &str = "\
-usage: cargo verify [--quick | --deep] [--only <area>]... [--seed <u64>] [--out <file.md>] [--timeout <secs>]
+usage: cargo verify [--quick | --deep] [--only <area>]... [--seed <u64>] [--out <file.md>]
+                    [--timeout <secs>] [--loom-budget <secs>]
 
   --quick          CI budget (~5 min on 2 cores): CI loom bound, few iterations,
                    one mutation per catalogue file, no Miri
   (default)        ~15 min: loom bound 3, thousands of shuttle schedules, a seeded
                    sample of 2 mutations per catalogue file, Miri on the fast tests
-  --deep           loom bound 4, long fuzzing, many more iterations, every
-                   mutation, Miri on every test
+  --deep           each loom model exhaustive (no preemption bound) if it ends within
+                   --loom-budget, else at the largest bound that does; long fuzzing,
+                   many more iterations, every mutation, Miri on every test
   --only <area>    run only rows of this kind (loom, shuttle, lin, proptest, fuzz,
-                   miri, soak, mutations) or area (ring, list, channel, ...); repeatable
+                   miri, soak, mutations) or area (ring, list, channel, python, ...); repeatable
   --seed <u64>     seed for stress rounds, proptest and shuttle (replay a failure)
   --out <file.md>  also write the markdown report there (e.g. docs/verification-report.md)
   --timeout <s>    per-command timeout (default 600)
+  --loom-budget <s>  --deep: time one loom model may take at one depth (default 60)
 
-Writes target/verify/report.md and target/verify/report.json; exits 1 if any row failed.";
+Rows whose prerequisite is missing (CPython 3.13, nightly Miri, cargo-fuzz) are
+SKIPPED with the reason. Progress goes to stderr (a line at least every 30 s),
+results and the summary to stdout. Writes target/verify/report.md and .json
+(with --only: target/verify/report-only-<areas>.md and .json); exits 1 if any
+row failed, 2 on a usage error.";
 
 /// Parses `args` (without the program name).
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
@@ -97,6 +128,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, Str
         seed_given: false,
         out: Vec::new(),
         timeout: Duration::from_secs(600),
+        loom_budget: Duration::from_secs(60),
     };
     let mut args = args.into_iter();
     while let Some(a) = args.next() {
@@ -117,6 +149,12 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, Str
                     .parse()
                     .map_err(|e| format!("--timeout: {e}"))?;
                 opts.timeout = Duration::from_secs(s.max(1));
+            }
+            "--loom-budget" => {
+                let s: u64 = value("--loom-budget")?
+                    .parse()
+                    .map_err(|e| format!("--loom-budget: {e}"))?;
+                opts.loom_budget = Duration::from_secs(s.max(1));
             }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::progress;
+
 /// How a child process ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Exit {
@@ -92,7 +94,8 @@ impl Run {
 
 /// Runs `script` with `sh -c` in `dir`, extra `env`, output to `log`.
 /// If `stop` accepts a line of the output, the process group is killed
-/// there and the run ends as [`Exit::Stopped`].
+/// there and the run ends as [`Exit::Stopped`]. Meanwhile the row's
+/// status ([`progress`]) follows the log, after `status`.
 pub fn run_sh(
     script: &str,
     dir: &Path,
@@ -100,6 +103,7 @@ pub fn run_sh(
     log: &Path,
     timeout: Duration,
     stop: Option<&dyn Fn(&str) -> bool>,
+    status: &str,
 ) -> Run {
     let start = Instant::now();
     let finish = |exit| Run {
@@ -148,6 +152,8 @@ pub fn run_sh(
         let _ = child.wait();
     };
     let mut scanned = 0;
+    let mut watch = progress::LogWatch::new(log, progress::stats_file(env), status.to_string());
+    let mut polls = 0u32;
     loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => return finish(Exit::Success),
@@ -163,6 +169,10 @@ pub fn run_sh(
                         return finish(Exit::Stopped(line));
                     }
                 }
+                if polls % 20 == 0 {
+                    watch.poll();
+                }
+                polls = polls.wrapping_add(1);
                 std::thread::sleep(Duration::from_millis(100));
             }
             Err(e) => return finish(Exit::NotStarted(e.to_string())),

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Ctx, Done, Outcome, Task};
+use super::{progress, Ctx, Done, Outcome, Task};
 use crate::lin::queue_spec::{QOp, QRet};
 use crate::lin::{Model, Verdict};
 use crate::planted::{Bug, BuggyQueue, LockedRing, ShardedQueue};
@@ -64,10 +64,43 @@ where
             c.threads, c.ops_per_thread
         ),
         run: Box::new(move |ctx: &Ctx| {
-            let r = stress(make, model, c, rounds, ctx.opts.seed);
+            let r = in_chunks(rounds, ctx.opts.seed, |n, seed| {
+                stress(&make, &model, c, n, seed)
+            });
             report_pass(&r)
         }),
     }
+}
+
+/// `run(n, seed)` (a stress function: round `r` has seed `seed + r`) in
+/// chunks of rounds, publishing the progress between them (the campaign's
+/// sign of life). The rounds and a failure's replay seed are the same as in
+/// one call.
+fn in_chunks<Op, Ret>(
+    rounds: usize,
+    seed: u64,
+    run: impl Fn(usize, u64) -> StressReport<Op, Ret>,
+) -> StressReport<Op, Ret> {
+    const CHUNK: usize = 10;
+    let mut total = StressReport {
+        rounds: 0,
+        operations: 0,
+        inconclusive: 0,
+        failure: None,
+    };
+    while total.rounds < rounds && total.failure.is_none() {
+        let n = CHUNK.min(rounds - total.rounds);
+        let r = run(n, seed.wrapping_add(total.rounds as u64));
+        total.rounds += r.rounds;
+        total.operations += r.operations;
+        total.inconclusive += r.inconclusive;
+        total.failure = r.failure;
+        progress::set(format!(
+            "{}/{rounds} rounds, {} operations checked",
+            total.rounds, total.operations
+        ));
+    }
+    total
 }
 
 fn report_pass<Op: std::fmt::Debug, Ret: std::fmt::Debug>(r: &StressReport<Op, Ret>) -> Done {
@@ -124,7 +157,9 @@ fn must_catch<Q: QueueUnderTest>(
         checker: CHECKER.into(),
         bound: format!("up to {rounds} rounds"),
         run: Box::new(move |ctx: &Ctx| {
-            let r = stress(make, |_| RefList::<u64>::new(), c, rounds, ctx.opts.seed);
+            let r = in_chunks(rounds, ctx.opts.seed, |n, seed| {
+                stress(&make, |_| RefList::<u64>::new(), c, n, seed)
+            });
             match r.failure {
                 Some((seed, Verdict::NotLinearizable(cx))) => Done {
                     outcome: Outcome::Pass,
@@ -290,7 +325,9 @@ fn kernel_tasks(rounds: usize) -> Vec<Task> {
                 ops_per_thread: 100,
                 waits: Waits::Timed,
             };
-            report_pass(&stress_channel::stress(c, rounds, ctx.opts.seed))
+            report_pass(&in_chunks(rounds, ctx.opts.seed, |n, seed| {
+                stress_channel::stress(c, n, seed)
+            }))
         }),
     });
     t

@@ -5,14 +5,22 @@
 //! linearizability, proptest conformance, codec fuzzing and corpus replay,
 //! Miri, and the mutation audit. Each property becomes one row of the report
 //! (`target/verify/report.md` and `.json`): property, checker,
-//! bound/iterations, result, time. Any failed row makes the exit status
-//! non-zero; a row whose prerequisite is missing is SKIPPED with the reason,
-//! never PASSED. See `docs/verification.md`.
+//! bound/iterations, result, time; the report then shows per property how
+//! deep loom went, how many shuttle schedules and linearizability rounds
+//! ran, and which planted twins were caught. Any failed row makes the exit
+//! status non-zero; a row whose prerequisite is missing is SKIPPED with the
+//! reason, never PASSED. Progress (with a line at least every 30 s) goes to
+//! stderr, results and the summary to stdout. See `docs/verification.md`.
 
 pub mod cli;
+mod coverage;
 mod exec;
 mod lin_rows;
+mod loom_depth;
+mod model_stats;
 mod mutations;
+mod prereq;
+mod progress;
 mod report;
 mod tool_rows;
 
@@ -92,6 +100,12 @@ pub struct Ctx {
     passed: RefCell<Vec<(String, Env)>>,
     /// Lines for the report's header (e.g. which mutations were sampled).
     pub notes: RefCell<Vec<String>>,
+    /// Which optional tools this machine has.
+    pub prereqs: prereq::Prereqs,
+    /// What each loom / shuttle model explored.
+    pub models: RefCell<Vec<model_stats::ModelStat>>,
+    /// The planted twins audited, and which test caught each.
+    pub twins: RefCell<Vec<model_stats::Twin>>,
 }
 
 /// Extra environment of a command.
@@ -107,6 +121,8 @@ fn covers_default(var: &str, value: &str) -> bool {
         "LOOM_MAX_PREEMPTIONS" => at_least(2),
         "SHUTTLE_ITERATIONS" => at_least(1000),
         "SHUTTLE_SEED" => true,
+        // Only records what the models explored.
+        "XIKERNEL_MODEL_STATS" => true,
         _ => false,
     }
 }
@@ -148,7 +164,15 @@ impl Ctx {
         env: &[(String, String)],
         timeout: Duration,
     ) -> Done {
-        let run = exec::run_sh(script, &self.root, env, &self.log_path(name), timeout, None);
+        let run = exec::run_sh(
+            script,
+            &self.root,
+            env,
+            &self.log_path(name),
+            timeout,
+            None,
+            "",
+        );
         let env_prefix: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
         let replay = format!("replay: {env_prefix}{script}\nlog: {}", run.log.display());
         let (outcome, note, detail) = match &run.exit {
@@ -207,6 +231,9 @@ pub fn run(opts: Options) -> i32 {
         out,
         passed: RefCell::new(Vec::new()),
         notes: RefCell::new(Vec::new()),
+        prereqs: prereq::Prereqs::default(),
+        models: RefCell::new(Vec::new()),
+        twins: RefCell::new(Vec::new()),
     };
 
     let mut tasks = Vec::new();
@@ -227,7 +254,7 @@ pub fn run(opts: Options) -> i32 {
         ctx.note(note);
     }
 
-    eprintln!(
+    println!(
         "cargo verify: {} rows, level {}, seed {} (replay with --seed {})",
         tasks.len(),
         ctx.opts.level.name(),
@@ -241,16 +268,21 @@ pub fn run(opts: Options) -> i32 {
     let _ = report::write(&ctx, &[], started.elapsed(), n);
     let mut rows = Vec::with_capacity(n);
     for (i, task) in tasks.into_iter().enumerate() {
-        eprintln!(
-            "[{:>2}/{n}] {:<9} {:<10} {} ({}) ...",
+        let title = format!(
+            "[{:>2}/{n}] {:<9} {:<10} {}",
             i + 1,
             task.kind,
             task.area,
-            task.property,
-            task.bound
+            task.property
         );
+        // Progress on stderr, results on stdout: `cargo verify > log`
+        // keeps the results and the summary.
+        eprintln!("{title} ({}) ...", task.bound);
         let t0 = Instant::now();
-        let done = (task.run)(&ctx);
+        let done = {
+            let _alive = progress::Heartbeat::start();
+            (task.run)(&ctx)
+        };
         let row = Row {
             kind: task.kind,
             area: task.area,
@@ -263,15 +295,18 @@ pub fn run(opts: Options) -> i32 {
             detail: done.detail,
             log: done.log,
         };
-        eprintln!(
-            "        {} {} [{:.1}s, total {:.0}s]",
-            report::outcome_text(&row),
-            row.note,
+        let what = match &row.outcome {
+            Outcome::Skipped(reason) => format!("SKIPPED: {reason}"),
+            _ => format!("{} {}", report::outcome_text(&row), row.note),
+        };
+        println!(
+            "{title}\n        {} [{:.1}s, total {:.0}s]",
+            what.trim_end(),
             row.time.as_secs_f64(),
             started.elapsed().as_secs_f64()
         );
-        if row.outcome == Outcome::Fail && !row.detail.is_empty() {
-            eprintln!("{}", indent(&row.detail));
+        if row.outcome == Outcome::Fail {
+            print!("{}", indent(&failure_text(&row)));
         }
         rows.push(row);
         if i + 1 < n {
@@ -283,7 +318,7 @@ pub fn run(opts: Options) -> i32 {
     match report::write(&ctx, &rows, started.elapsed(), 0) {
         Ok(paths) => {
             for p in paths {
-                eprintln!("report: {}", p.display());
+                println!("report: {}", p.display());
             }
         }
         Err(e) => {
@@ -291,12 +326,31 @@ pub fn run(opts: Options) -> i32 {
             return 2;
         }
     }
-    eprintln!("{}", report::summary(&rows, started.elapsed()));
+    println!("{}", report::summary(&rows, started.elapsed()));
     if failed > 0 {
         1
     } else {
         0
     }
+}
+
+/// What the console shows of a failed row: its detail, then (unless the
+/// detail has it already) the log's path and last lines.
+fn failure_text(row: &Row) -> String {
+    let mut s = row.detail.trim_end().to_string();
+    if let Some(log) = &row.log {
+        let path = log.display().to_string();
+        if !s.contains(&path) {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(12)..];
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            s.push_str(&format!("log: {path}\nlast lines:\n{}", tail.join("\n")));
+        }
+    }
+    s
 }
 
 fn indent(s: &str) -> String {

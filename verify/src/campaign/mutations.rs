@@ -27,7 +27,8 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::exec::{self, Exit};
-use super::{Ctx, Done, Level, Outcome, Task};
+use super::model_stats::{self, Twin};
+use super::{prereq, Ctx, Done, Level, Outcome, Task};
 
 /// One catalogue entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +45,9 @@ pub struct Mutation {
     /// "default": always audited by the default campaign (not only when the
     /// seeded sample picks it); empty otherwise.
     pub tier: String,
+    /// A prerequisite of `check` beyond stable Rust ([`prereq::KNOWN`]);
+    /// without it here the entry is SKIPPED, not failed. Empty: none.
+    pub requires: String,
     /// The catalogue file it came from.
     pub source: String,
 }
@@ -99,6 +103,16 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<Mutation>, String> {
                     ))
                 }
             },
+            requires: match get("requires", false)?.as_str() {
+                r if r.is_empty() || prereq::KNOWN.contains(&r) => r.into(),
+                other => {
+                    return Err(format!(
+                        "{source}: mutation #{}: unknown requires {other:?} (one of {:?})",
+                        i + 1,
+                        prereq::KNOWN
+                    ))
+                }
+            },
             source: source.into(),
         };
         if m.expect == "survives" && m.justification.trim().is_empty() {
@@ -150,8 +164,8 @@ struct Scratch {
     dir: PathBuf,
     target: PathBuf,
     ready: Option<Result<(), String>>,
-    /// Baseline result per check command.
-    baselines: BTreeMap<String, bool>,
+    /// Baseline result per check command, and its log.
+    baselines: BTreeMap<String, (bool, Option<PathBuf>)>,
 }
 
 fn copy_workspace(root: &Path, dir: &Path) -> Result<(), String> {
@@ -178,7 +192,13 @@ fn copy_workspace(root: &Path, dir: &Path) -> Result<(), String> {
 /// reused instead of rebuilt (minutes on 2 cores); the scratch copy's own
 /// crates live at another path, hash differently and never collide.
 fn seed_target(root: &Path, target: &Path) -> Result<(), String> {
-    let release = root.join("target").join("release");
+    // The release directory this binary was built into (`cargo verify`
+    // builds in release), which honours CARGO_TARGET_DIR; else the default.
+    let release = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .filter(|dir| dir.ends_with("release"))
+        .unwrap_or_else(|| root.join("target").join("release"));
     if target.join("release").exists() || !release.exists() {
         return Ok(());
     }
@@ -237,25 +257,35 @@ fn run_one(ctx: &Ctx, s: &mut Scratch, m: &Mutation) -> Done {
         );
         return done(Outcome::Fail, "STALE", detail, None);
     }
-    let baseline_ok = match s.baselines.get(&m.check) {
-        Some(&ok) => ok,
+    let (baseline_ok, baseline_log) = match s.baselines.get(&m.check) {
+        Some((ok, log)) => (*ok, log.clone()),
         // This campaign already ran the same command with the same settings
         // on the same tree (a loom row at the CI bound, say) and it passed.
-        None if ctx.passed_covering_defaults(&m.check) => true,
+        None if ctx.passed_covering_defaults(&m.check) => (true, None),
         None => {
             let log = ctx.log_path(&format!("baseline-{}", m.id));
-            let ok = exec::run_sh(&m.check, &s.dir, &s.env(), &log, ctx.opts.timeout, None).exit
+            let ok = exec::run_sh(
+                &m.check,
+                &s.dir,
+                &s.env(),
+                &log,
+                ctx.opts.timeout,
+                None,
+                "baseline (unmutated copy)",
+            )
+            .exit
                 == Exit::Success;
-            s.baselines.insert(m.check.clone(), ok);
-            ok
+            s.baselines.insert(m.check.clone(), (ok, Some(log.clone())));
+            (ok, Some(log))
         }
     };
     if !baseline_ok {
         let detail = format!(
-            "`{}` fails without the mutation; see logs/baseline-*.log",
-            m.check
+            "`{}` fails without the mutation (in {})",
+            m.check,
+            s.dir.display()
         );
-        return done(Outcome::Fail, "BASELINE FAILS", detail, None);
+        return done(Outcome::Fail, "BASELINE FAILS", detail, baseline_log);
     }
     let timeout = ctx.opts.timeout;
     if let Err(e) = std::fs::write(&path, original.replacen(&m.find, &m.replace, 1)) {
@@ -270,6 +300,7 @@ fn run_one(ctx: &Ctx, s: &mut Scratch, m: &Mutation) -> Done {
         &ctx.log_path(&format!("mutant-{}", m.id)),
         timeout,
         Some(&is_failed_test_line),
+        "the mutant",
     );
     if let Err(e) = std::fs::write(&path, &original) {
         // Later mutations would run on a corrupted copy: force a fresh one.
@@ -286,6 +317,23 @@ fn run_one(ctx: &Ctx, s: &mut Scratch, m: &Mutation) -> Done {
         run.log.display()
     );
     let secs = timeout.as_secs();
+    let caught = match (&run.exit, m.expect.as_str()) {
+        (Exit::Failure(_), "survives") | (Exit::Stopped(_), "survives") => false,
+        (Exit::Failure(_), _) => !does_not_compile(&run.log),
+        (Exit::Stopped(_), _) => true,
+        (Exit::TimedOut, "hang") => true,
+        _ => false,
+    };
+    ctx.twins.borrow_mut().push(Twin {
+        id: m.id.clone(),
+        area: area_of(&m.id),
+        file: model_stats::test_file_of(&m.check),
+        caught_by: match &run.exit {
+            Exit::Stopped(line) => model_stats::failed_test_of(line),
+            _ => None,
+        },
+        caught,
+    });
     match (&run.exit, m.expect.as_str()) {
         (Exit::Failure(_), _) if does_not_compile(&run.log) => done(
             Outcome::Fail,
@@ -338,6 +386,24 @@ fn run_one(ctx: &Ctx, s: &mut Scratch, m: &Mutation) -> Done {
         ),
         (Exit::NotStarted(e), _) => done(Outcome::Fail, "NOT STARTED", e.clone(), Some(run.log)),
     }
+}
+
+/// The area of a catalogue id (`ring/push-stamp-release` -> `ring`).
+pub fn area_of(id: &str) -> String {
+    id.split('/').next().unwrap_or("-").to_string()
+}
+
+/// How many catalogue entries each area has.
+pub fn catalogue_counts(root: &Path) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for m in catalogue(root)
+        .into_iter()
+        .filter_map(|(_, m)| m.ok())
+        .flatten()
+    {
+        *counts.entry(area_of(&m.id)).or_insert(0) += 1;
+    }
+    counts
 }
 
 /// libtest's progress line of a failed test: `test name ... FAILED`.
@@ -451,7 +517,7 @@ pub fn tasks(ctx: &Ctx) -> Vec<Task> {
         for m in chosen {
             let duplicate = ids.insert(m.id.clone(), ()).is_some();
             let s = Rc::clone(&scratch);
-            let area = m.id.split('/').next().unwrap_or("-").to_string();
+            let area = area_of(&m.id);
             tasks.push(Task {
                 kind: "mutations",
                 area,
@@ -466,6 +532,11 @@ pub fn tasks(ctx: &Ctx) -> Vec<Task> {
                             format!("{} appears twice", m.id),
                             None,
                         );
+                    }
+                    if !m.requires.is_empty() {
+                        if let Err(reason) = ctx.prereqs.check(&m.requires, &ctx.root) {
+                            return Done::skipped(reason);
+                        }
                     }
                     run_one(ctx, &mut s.borrow_mut(), &m)
                 }),
@@ -535,6 +606,28 @@ justification = "because"
         assert_eq!(m[0].expect, "caught");
         assert_eq!(m[1].find, "a \"quoted\"\nmulti-line");
         assert_eq!(m[1].expect, "survives");
+    }
+
+    #[test]
+    fn every_python_check_declares_its_prerequisite() {
+        // Without `requires`, a machine lacking CPython 3.13 would report
+        // these entries as BASELINE FAILS instead of SKIPPED.
+        let root = crate::campaign::workspace_root();
+        for (file, parsed) in super::catalogue(&root) {
+            for m in parsed.unwrap_or_else(|e| panic!("{file}: {e}")) {
+                let needs_python = m.check.contains("python/") || m.check.contains("python3");
+                if needs_python {
+                    assert_eq!(
+                        m.requires, "cpython3.13",
+                        "{}: its check runs CPython; add requires = \"cpython3.13\"",
+                        m.id
+                    );
+                }
+            }
+        }
+        let bad =
+            "[[mutation]]\nid='a'\nfile='f'\nfind='x'\nreplace='y'\ncheck='c'\nrequires='py'\n";
+        assert!(parse(bad, "t").unwrap_err().contains("unknown requires"));
     }
 
     #[test]

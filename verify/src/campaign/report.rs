@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use super::{exec, Ctx, Outcome, Row};
+use super::{coverage, exec, Ctx, Outcome, Row};
 
 pub fn outcome_text(row: &Row) -> &'static str {
     match row.outcome {
@@ -125,7 +125,11 @@ fn markdown(ctx: &Ctx, rows: &[Row], total: Duration, m: &Meta, pending: usize) 
         "- load average (1/5/15 min): {start} at the start, {now} {when}"
     );
     if !o.only.is_empty() {
-        let _ = writeln!(s, "- only: {}", o.only.join(", "));
+        let _ = writeln!(
+            s,
+            "- only: {} (a partial run: the full campaign's report is `target/verify/report.md`)",
+            o.only.join(", ")
+        );
     }
     let _ = writeln!(
         s,
@@ -166,6 +170,7 @@ fn markdown(ctx: &Ctx, rows: &[Row], total: Duration, m: &Meta, pending: usize) 
             r.time.as_secs_f64()
         );
     }
+    s.push_str(&coverage::markdown(ctx, rows));
     section(&mut s, rows, "Failures", |r| r.outcome == Outcome::Fail);
     // Passing rows with details: planted bugs caught, with their replay.
     section(&mut s, rows, "Caught planted bugs: how to replay", |r| {
@@ -268,6 +273,23 @@ fn json(ctx: &Ctx, rows: &[Row], total: Duration, m: &Meta, pending: usize) -> S
         );
         s.push_str(if i + 1 < rows.len() { ",\n" } else { "\n" });
     }
+    s.push_str("  ],\n  \"models\": [\n");
+    let models = ctx.models.borrow();
+    for (i, m) in models.iter().enumerate() {
+        let _ = write!(
+            s,
+            "    {{\"kind\": {}, \"file\": {}, \"model\": {}, \"depth\": {}, \"runs\": {}, \
+             \"seconds\": {:.1}, \"reason\": {}}}",
+            json_str(&m.kind),
+            json_str(&m.file),
+            json_str(&m.test),
+            json_str(&m.depth.text()),
+            m.runs,
+            m.millis as f64 / 1000.0,
+            json_str(&m.reason)
+        );
+        s.push_str(if i + 1 < models.len() { ",\n" } else { "\n" });
+    }
     s.push_str("  ]\n}\n");
     s
 }
@@ -283,8 +305,11 @@ pub fn write(
 ) -> std::io::Result<Vec<PathBuf>> {
     let m = meta(ctx);
     let md = markdown(ctx, rows, total, m, pending);
-    let md_path = ctx.out.join("report.md");
-    let json_path = ctx.out.join("report.json");
+    // `--only` writes its own files: a partial run never replaces the full
+    // campaign's report.
+    let stem = ctx.opts.report_stem();
+    let md_path = ctx.out.join(format!("{stem}.md"));
+    let json_path = ctx.out.join(format!("{stem}.json"));
     std::fs::create_dir_all(&ctx.out)?;
     std::fs::write(&md_path, &md)?;
     std::fs::write(&json_path, json(ctx, rows, total, m, pending))?;

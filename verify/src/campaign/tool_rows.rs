@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::{exec, Ctx, Done, Level, Task};
+use super::{exec, loom_depth, model_stats, prereq, Ctx, Done, Level, Task};
 
 /// `(stem, first doc line)` of the test files in `dir` ending in `suffix`.
 fn test_files(dir: &Path, suffix: &str) -> Vec<(String, String)> {
@@ -63,7 +63,9 @@ fn skipped(kind: &'static str, area: &str, property: &str, checker: &str, reason
     }
 }
 
-/// Model rows for `models/tests/*_<feature>.rs`.
+/// Model rows for `models/tests/*_<feature>.rs`: one row per file; at
+/// `--deep` each loom model on its own, as deep as its budget allows
+/// ([`loom_depth`]).
 fn model_rows(
     ctx: &Ctx,
     feature: &'static str,
@@ -85,29 +87,56 @@ fn model_rows(
             reason,
         )];
     }
+    let deep_loom = feature == "loom" && ctx.opts.level == Level::Deep;
     files
         .into_iter()
         .map(|(stem, doc)| {
-            let area = stem.trim_end_matches(&format!("_{feature}")).to_string();
+            // The first word: `list_snapshot_loom` is about the list.
+            let area = stem.split('_').next().unwrap_or(&stem).to_string();
             let script = format!(
                 "cargo test --release --features {feature} -p xikernel-models --test {stem}"
             );
             let vars = vars.clone();
+            let run: Box<dyn FnOnce(&Ctx) -> Done> = if deep_loom {
+                Box::new(move |ctx: &Ctx| loom_depth::run(ctx, &stem))
+            } else {
+                Box::new(move |ctx: &Ctx| {
+                    // The harness reports each model's executions / schedules.
+                    let stats = ctx.out.join("stats").join(format!("{stem}.tsv"));
+                    let _ = std::fs::create_dir_all(ctx.out.join("stats"));
+                    let _ = std::fs::remove_file(&stats);
+                    let mut vars = vars;
+                    vars.push(("XIKERNEL_MODEL_STATS".into(), stats.display().to_string()));
+                    let done = ctx.run_cmd(&stem, &script, &vars, ctx.opts.timeout);
+                    ctx.models
+                        .borrow_mut()
+                        .extend(model_stats::read(&stats, &stem));
+                    done
+                })
+            };
             Task {
                 kind: feature,
                 area,
                 property: doc,
                 checker: checker.into(),
                 bound: bound.clone(),
-                run: Box::new(move |ctx: &Ctx| {
-                    ctx.run_cmd(&stem, &script, &vars, ctx.opts.timeout)
-                }),
+                run,
             }
         })
         .collect()
 }
 
 pub fn loom(ctx: &Ctx) -> Vec<Task> {
+    if ctx.opts.level == Level::Deep {
+        let budget = ctx.opts.loom_budget.as_secs();
+        return model_rows(
+            ctx,
+            "loom",
+            "loom, each model alone",
+            format!("no bound if it ends within {budget} s, else the largest bound that does"),
+            Vec::new(),
+        );
+    }
     let bound = ctx.opts.level.pick(2, 3, 4);
     let vars = env(&[("LOOM_MAX_PREEMPTIONS", bound.to_string())]);
     model_rows(
@@ -179,8 +208,7 @@ pub fn fuzz(ctx: &Ctx) -> Vec<Task> {
             "no fuzz/ crate yet".into(),
         )];
     }
-    if !exec::probe("cargo fuzz --version", &ctx.root) {
-        let reason = "cargo-fuzz not installed (cargo install cargo-fuzz --locked)".to_string();
+    if let Err(reason) = ctx.prereqs.check(prereq::CARGO_FUZZ, &ctx.root) {
         return vec![skipped("fuzz", "xidata", property, CHECKER, reason)];
     }
     let targets: Vec<String> = exec::output("cargo fuzz list", &ctx.root)
@@ -275,9 +303,7 @@ pub fn miri(ctx: &Ctx) -> Vec<Task> {
             .to_string();
         return vec![skipped("miri", "core", property, CHECKER, reason)];
     }
-    if !exec::probe("cargo +nightly miri --version", &ctx.root) {
-        let reason = "nightly Miri not installed (rustup component add miri --toolchain nightly)"
-            .to_string();
+    if let Err(reason) = ctx.prereqs.check(prereq::MIRI, &ctx.root) {
         return vec![skipped("miri", "core", property, CHECKER, reason)];
     }
     let (targets, bound) = miri_selection(ctx);
@@ -343,4 +369,28 @@ pub fn soak(ctx: &Ctx) -> Vec<Task> {
             ctx.run_cmd("soak-ipc", &script, &[], Duration::from_secs(secs + 600))
         }),
     }]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_model_file_declares_its_feature() {
+        // models/Cargo.toml gives each model file `required-features`, so
+        // `cargo test --workspace` does not print an empty block for it; a
+        // file missing there would compile to an empty test binary.
+        let root = crate::campaign::workspace_root();
+        let manifest = std::fs::read_to_string(root.join("models").join("Cargo.toml")).unwrap();
+        for feature in ["loom", "shuttle"] {
+            for (stem, _) in
+                super::test_files(&root.join("models").join("tests"), &format!("_{feature}"))
+            {
+                let entry =
+                    format!("[[test]]\nname = \"{stem}\"\nrequired-features = [\"{feature}\"]");
+                assert!(
+                    manifest.contains(&entry),
+                    "models/Cargo.toml lacks:\n{entry}"
+                );
+            }
+        }
+    }
 }
