@@ -161,9 +161,9 @@ fn producer(q: &Queue, sh: &Shared, id: u32, seed: u64) {
         }
         let refs: Vec<&[u8]> = msgs.iter().map(|m| &m[..]).collect();
         let done = if n == 1 {
-            q.push(refs[0], Deadline::NEVER).map(|()| 1).unwrap_or(0)
+            q.push(refs[0], Deadline::never()).map(|()| 1).unwrap_or(0)
         } else {
-            match q.push_many(&refs, Deadline::NEVER) {
+            match q.push_many(&refs, Deadline::never()) {
                 Ok(()) => n as usize,
                 Err(e) => e.pushed,
             }
@@ -207,14 +207,14 @@ fn consumer(q: &Queue, sh: &Shared, slot: usize, seed: u64) {
         // then allows for.
         holding.store(max, SeqCst);
         let r = if many {
-            q.pop_many(&mut batch, max as usize, Deadline::NEVER)
+            q.pop_many(&mut batch, max as usize, Deadline::never())
                 .map(|_| {
                     for m in batch.iter() {
                         record(sh, &mut last, m);
                     }
                 })
         } else {
-            q.pop_into(&mut buf, Deadline::NEVER)
+            q.pop_into(&mut buf, Deadline::never())
                 .map(|n| record(sh, &mut last, &buf[..n]))
         };
         holding.store(0, SeqCst);

@@ -10,8 +10,8 @@
 //!   on open: a wrong, truncated or corrupted segment is a typed
 //!   [`SegmentError`], never UB, a panic or a hang.
 //! - **Queue**: bounded in bytes and in items, FIFO per producer,
-//!   `try_push`/`try_pop`, blocking `push`/`pop` with a [`Deadline`] and an
-//!   interruption check ([`Wait`]), batch `push_many`/`pop_many` that pay
+//!   `try_push`/`try_pop`, blocking `push`/`pop` with the kernel's blocking
+//!   toolkit ([`Wait`]: a [`Deadline`] and an optional [`Interrupt`]), batch `push_many`/`pop_many` that pay
 //!   one synchronisation for many messages, `close`, `len`. A message
 //!   that can never fit is refused at once ([`PushError::TooLarge`]).
 //!   Sleepers sleep on futexes in the segment (shared, not private).
@@ -35,7 +35,7 @@
 //! use xikernel_ipc::{Deadline, Queue};
 //! let q = Queue::create(1 << 16, 1024).unwrap();
 //! // In a real program: fork, or q.send_fd(&unix_socket) to another process.
-//! q.push_many(&[b"a", b"bb", b"ccc"], Deadline::NEVER).unwrap();
+//! q.push_many(&[b"a", b"bb", b"ccc"], Deadline::never()).unwrap();
 //! let mut batch = xikernel_ipc::Batch::new();
 //! assert_eq!(q.try_pop_many(&mut batch, 10).unwrap(), 3);
 //! assert_eq!(batch.get(2), Some(&b"ccc"[..]));
@@ -55,7 +55,6 @@ const _: () = assert!(
     "xikernel's facade is a model checker's: enable xikernel-ipc's `loom`/`shuttle` feature too"
 );
 
-mod deadline;
 mod error;
 mod layout;
 mod model;
@@ -67,10 +66,9 @@ mod queue;
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 mod shm;
 
-pub use deadline::{Deadline, CHECK_PERIOD};
 pub use error::{Corruption, PopError, PushError, SegmentError};
 pub use raw::sink::Batch;
-pub use raw::sync::Wait;
+pub use xikernel::wait::{Deadline, Every, Interrupt, InterruptToken, Wait, WaitError};
 
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 pub use queue::{PushManyError, Queue};

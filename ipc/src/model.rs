@@ -155,22 +155,23 @@ unsafe impl Region for ModelRegion {
         }
     }
 
-    fn wait(&self, word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
+    fn wait(&self, word: &AtomicU32, expected: u32, timeout: Option<Duration>) -> bool {
         let g = self.seg.futex.lock();
         // Under the emulation lock, like the kernel's futex hash bucket: a
         // waker bumps the word, then takes the lock to notify, so it cannot
         // slip between this check and the sleep.
         if word.load(SeqCst) != expected {
-            return;
+            return false;
         }
         match timeout {
             // The checkers do not model time: an untimed wait is the
             // faithful model (only a death ends a slice early, see above).
             Some(t) if !xikernel::__private::sync::MODEL_CHECKING => {
-                let _g = self.seg.cond.wait_timeout(g, t);
+                self.seg.cond.wait_timeout(g, t).1
             }
             _ => {
                 let _g = self.seg.cond.wait(g);
+                false
             }
         }
     }

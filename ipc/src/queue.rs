@@ -5,11 +5,11 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use crate::error::{Corruption, PopError, PushError, SegmentError};
 use crate::raw::sink::{Batch, BufSink, VecSink};
-use crate::raw::sync::Wait;
 use crate::raw::{Raw, RawQueue};
 use crate::region::Region;
 use crate::shm::fdpass;
 use crate::shm::segment::Segment;
+use xikernel::wait::Wait;
 
 /// A bounded MPMC queue of byte messages in shared memory, between
 /// processes, robust to any of them being killed at any instruction (see
@@ -24,11 +24,11 @@ use crate::shm::segment::Segment;
 /// use xikernel_ipc::{Deadline, PopError, Queue};
 /// let q = Queue::create(4096, 64).unwrap();
 /// q.try_push(b"hello").unwrap();
-/// q.push(b"world", Deadline::NEVER).unwrap();
+/// q.push(b"world", Deadline::never()).unwrap();
 /// assert_eq!(q.len(), 2);
 /// assert_eq!(q.try_pop().unwrap(), b"hello");
 /// let mut buf = [0u8; 16];
-/// let n = q.pop_into(&mut buf, Deadline::NEVER).unwrap();
+/// let n = q.pop_into(&mut buf, Deadline::never()).unwrap();
 /// assert_eq!(&buf[..n], b"world");
 /// q.close();
 /// assert_eq!(q.try_pop(), Err(PopError::Closed));

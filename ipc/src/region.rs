@@ -73,8 +73,9 @@ pub unsafe trait Region {
     /// Copies the data area at `off` into `dst`.
     fn read(&self, off: usize, dst: &mut [u8]);
     /// Sleeps while `*word == expected`, at most `timeout` (`None`:
-    /// forever); may return early (spuriously).
-    fn wait(&self, word: &AtomicU32, expected: u32, timeout: Option<Duration>);
+    /// forever); may return early (spuriously). True if the timeout ran
+    /// out (rather than a wake-up, a changed word or a signal).
+    fn wait(&self, word: &AtomicU32, expected: u32, timeout: Option<Duration>) -> bool;
     /// Wakes up to `n` sleepers of `word`.
     fn wake(&self, word: &AtomicU32, n: u32);
     /// This participant's identity: nonzero, unique among live

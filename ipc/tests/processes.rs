@@ -25,20 +25,20 @@ fn child_entry() {
     match role.as_str() {
         "produce_10000" => {
             for i in 0..10_000u32 {
-                q.push(&message(i, 1 + i as usize % 300), Deadline::NEVER)
+                q.push(&message(i, 1 + i as usize % 300), Deadline::never())
                     .unwrap();
             }
         }
         "produce_forever" => {
             for i in 0.. {
-                q.push(&message(i, 16 * 1024 + i as usize % 999), Deadline::NEVER)
+                q.push(&message(i, 16 * 1024 + i as usize % 999), Deadline::never())
                     .unwrap();
             }
         }
         "consume_forever" => {
             let mut buf = vec![0; q.max_message()];
             loop {
-                let n = q.pop_into(&mut buf, Deadline::NEVER).unwrap();
+                let n = q.pop_into(&mut buf, Deadline::never()).unwrap();
                 check(&buf[..n]);
             }
         }
@@ -131,7 +131,7 @@ fn killed_producers_leave_no_torn_message() {
         }
         // The queue still works (taking the producer lock over if the
         // child died holding it).
-        q.push(&message(7, 10), Deadline::NEVER).unwrap();
+        q.push(&message(7, 10), Deadline::never()).unwrap();
         assert_eq!(check(&q.try_pop().unwrap()), 7);
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use xikernel_ipc::{Batch, Deadline, PopError, PushError, Queue, Wait};
+use xikernel_ipc::{Batch, Deadline, Every, PopError, PushError, Queue, Wait};
 
 fn msg(i: usize) -> Vec<u8> {
     // Lengths 0..=40 so records straddle the end of the ring in every way.
@@ -62,7 +62,7 @@ fn too_large_is_refused_at_once() {
     assert_eq!(q.max_message(), 56);
     q.try_push(&[0; 56]).unwrap(); // exactly the whole ring
     assert_eq!(q.try_push(&[0; 1]), Err(PushError::Full));
-    let e = q.push(&[0; 57], Deadline::NEVER); // must not wait
+    let e = q.push(&[0; 57], Deadline::never()); // must not wait
     assert_eq!(e, Err(PushError::TooLarge { len: 57, max: 56 }));
     assert_eq!(q.try_pop().unwrap(), vec![0; 56]);
 }
@@ -91,7 +91,7 @@ fn close_refuses_pushes_and_drains() {
     assert_eq!(q.try_push(b"b"), Err(PushError::Closed));
     assert_eq!(q.try_pop().unwrap(), b"a");
     assert_eq!(q.try_pop(), Err(PopError::Closed));
-    assert_eq!(q.pop(Deadline::NEVER), Err(PopError::Closed));
+    assert_eq!(q.pop(Deadline::never()), Err(PopError::Closed));
 }
 
 #[test]
@@ -135,13 +135,15 @@ fn deadlines_time_out() {
 fn interruption_stops_a_sleeper() {
     let q = Queue::create(64, 1).unwrap();
     let calls = AtomicUsize::new(0);
-    let mut check = || calls.fetch_add(1, Ordering::Relaxed) >= 2;
-    let w = Wait::new(Deadline::NEVER).interruptible(&mut check);
+    let mut check = Every::new(Duration::from_millis(5), || {
+        calls.fetch_add(1, Ordering::Relaxed) >= 2
+    });
+    let w = Wait::forever().interruptible(&mut check);
     assert_eq!(q.pop(w), Err(PopError::Interrupted));
     assert_eq!(calls.load(Ordering::Relaxed), 3);
     q.try_push(b"x").unwrap();
-    let mut stop = || true;
-    let w = Wait::new(Deadline::NEVER).interruptible(&mut stop);
+    let mut stop = Every::new(Duration::from_millis(5), || true);
+    let w = Wait::forever().interruptible(&mut stop);
     assert_eq!(q.push(b"y", w), Err(PushError::Interrupted));
     assert_eq!(q.len(), 1);
 }
@@ -159,7 +161,7 @@ fn threads_exactly_once_fifo_per_producer() {
                     let mut m = vec![p as u8];
                     m.extend_from_slice(&(i as u32).to_le_bytes());
                     m.resize(5 + i % 37, 0xEE);
-                    q.push(&m, Deadline::NEVER).unwrap();
+                    q.push(&m, Deadline::never()).unwrap();
                 }
             })
         })
@@ -172,7 +174,7 @@ fn threads_exactly_once_fifo_per_producer() {
                 let mut got = Vec::new();
                 let mut batch = Batch::new();
                 loop {
-                    match q.pop_many(&mut batch, 7, Deadline::NEVER) {
+                    match q.pop_many(&mut batch, 7, Deadline::never()) {
                         Ok(_) => {}
                         Err(PopError::Closed) => return got,
                         Err(e) => panic!("{e}"),

@@ -23,7 +23,8 @@ use crate::layout::{
 };
 use crate::region::{Region, Step};
 use sink::Sink;
-use sync::{lock, notify, sleep_until, unlock, wake, Stop, Wait};
+use sync::{lock, notify, sleep_until, unlock, wake, Stop};
+use xikernel::wait::Wait;
 
 /// An operation's failure, or (models only) the participant's crash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use xikernel::__private::sync::{fence, AtomicU32, Backoff, Ordering::*, MODEL_CHECKING};
 
-use crate::deadline::{Deadline, CHECK_PERIOD};
 use crate::layout::Side;
 use crate::region::Region;
+use xikernel::wait::{Wait, WaitError};
 
 /// How long a process waiting for a lock sleeps before it checks again
 /// whether the owner is alive. A dead process wakes nobody and Linux gives
@@ -46,84 +46,39 @@ pub enum Stop {
     Crashed,
 }
 
-/// How long a blocking call may wait, and how to ask it to stop: a
-/// [`Deadline`] (which converts into a `Wait`) plus, optionally, an
-/// interruption check.
-///
-/// ```
-/// use std::time::Duration;
-/// use xikernel_ipc::{Deadline, Wait};
-/// let mut stop = || false; // e.g. "a signal handler raised"
-/// let w = Wait::new(Deadline::after(Duration::from_secs(1))).interruptible(&mut stop);
-/// assert!(w.deadline.remaining().is_some());
-/// let _forever: Wait<'_> = Deadline::NEVER.into();
-/// ```
-pub struct Wait<'a> {
-    pub deadline: Deadline,
-    /// Run at least every [`CHECK_PERIOD`] while sleeping, with no lock of
-    /// the queue held; true = stop (`Interrupted`).
-    pub check: Option<&'a mut dyn FnMut() -> bool>,
+/// The next sleep's limit: at most `cap`, the time left before the
+/// deadline and the interrupt's period; `Timeout` once the deadline has
+/// passed (the caller has just made its attempt).
+fn limit(w: &Wait<'_>, cap: Option<Duration>) -> Result<Option<Duration>, Stop> {
+    let t = w.park_limit().map_err(stop)?;
+    Ok(match (t, cap) {
+        (Some(t), Some(c)) => Some(t.min(c)),
+        (t, c) => t.or(c),
+    })
 }
 
-impl core::fmt::Debug for Wait<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Wait")
-            .field("deadline", &self.deadline)
-            .field("check", &self.check.is_some())
-            .finish()
+fn stop(e: WaitError) -> Stop {
+    match e {
+        WaitError::Interrupted => Stop::Interrupted,
+        _ => Stop::Timeout,
     }
 }
 
-impl Wait<'static> {
-    /// No deadline, no interruption (the `try_*` calls' lock waits).
-    pub fn forever() -> Self {
-        Wait::new(Deadline::NEVER)
+/// Sleeps on `word` (while it holds `seen`) for at most `cap`, within `w`'s
+/// deadline; runs the interrupt check (no lock held) when the sleep ran out
+/// rather than being woken.
+fn park<R: Region>(
+    r: &R,
+    word: &AtomicU32,
+    seen: u32,
+    cap: Option<Duration>,
+    w: &mut Wait<'_>,
+) -> Result<(), Stop> {
+    let t = limit(w, cap)?;
+    if r.wait(word, seen, t) {
+        w.after_park().map_err(stop)?;
     }
-}
-
-impl<'a> Wait<'a> {
-    /// Waits until `deadline`, uninterruptible.
-    pub fn new(deadline: Deadline) -> Self {
-        Wait {
-            deadline,
-            check: None,
-        }
-    }
-
-    /// Also runs `check` at least every [`CHECK_PERIOD`] while sleeping
-    /// (with no lock of the queue held); when it returns true the call
-    /// stops with `Interrupted`, having pushed or popped nothing.
-    pub fn interruptible(mut self, check: &'a mut dyn FnMut() -> bool) -> Self {
-        self.check = Some(check);
-        self
-    }
-}
-
-impl From<Deadline> for Wait<'static> {
-    fn from(deadline: Deadline) -> Self {
-        Wait::new(deadline)
-    }
-}
-
-impl Wait<'_> {
-    /// Runs the interruption check and the deadline; returns how long the
-    /// next sleep may last (at most `cap`).
-    pub fn slice(&mut self, cap: Option<Duration>) -> Result<Option<Duration>, Stop> {
-        let mut t = cap;
-        if let Some(check) = self.check.as_mut() {
-            if check() {
-                return Err(Stop::Interrupted);
-            }
-            t = Some(t.map_or(CHECK_PERIOD, |c| c.min(CHECK_PERIOD)));
-        }
-        if let Some(left) = self.deadline.remaining() {
-            if left.is_zero() {
-                return Err(Stop::Timeout);
-            }
-            t = Some(t.map_or(left, |c| c.min(left)));
-        }
-        Ok(t)
-    }
+    Ok(())
 }
 
 /// Takes `side`'s lock. A dead owner's lock is taken over (its unpublished
@@ -166,10 +121,7 @@ pub fn lock<R: Region>(r: &R, side: &Side, w: &mut Wait<'_>) -> Result<(), Stop>
             }
             Ok(won)
         } else {
-            w.slice(Some(LIVENESS_SLICE)).map(|t| {
-                r.wait(&side.lock_seq, seen, t);
-                false
-            })
+            park(r, &side.lock_seq, seen, Some(LIVENESS_SLICE), w).map(|()| false)
         };
         side.lock_waiters.fetch_sub(1, Relaxed);
         match res {
@@ -234,7 +186,7 @@ pub fn sleep_until<R: Region>(
     let res = if ready() {
         Ok(())
     } else {
-        w.slice(cap).map(|t| r.wait(seq, seen, t))
+        park(r, seq, seen, cap, w)
     };
     waiters.fetch_sub(1, Relaxed);
     res

@@ -185,14 +185,15 @@ unsafe impl Region for Segment {
         unsafe { std::ptr::copy_nonoverlapping(self.data().add(off), dst.as_mut_ptr(), dst.len()) }
     }
 
-    fn wait(&self, word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
+    fn wait(&self, word: &AtomicU32, expected: u32, timeout: Option<Duration>) -> bool {
         let ts = timeout.map(|t| rustix::time::Timespec {
             tv_sec: t.as_secs().min(i64::MAX as u64) as i64,
             tv_nsec: t.subsec_nanos().into(),
         });
         // Shared (not PRIVATE): the word is in memory other processes map.
         // EAGAIN (the word moved), ETIMEDOUT and EINTR all mean "look again".
-        let _ = futex::wait(word, futex::Flags::empty(), expected, ts.as_ref());
+        futex::wait(word, futex::Flags::empty(), expected, ts.as_ref())
+            == Err(rustix::io::Errno::TIMEDOUT)
     }
 
     fn wake(&self, word: &AtomicU32, n: u32) {

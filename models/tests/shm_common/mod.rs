@@ -3,7 +3,7 @@
 //! stand in for processes and a crash point stops one forever.
 #![allow(dead_code)]
 
-use xikernel::sync::Arc;
+use xikernel::__private::sync::Arc;
 use xikernel_ipc::__private::{ModelRegion, ModelSegment, Raw, RawQueue, Step, VecSink};
 use xikernel_ipc::{PopError, PushError, Wait};
 
