@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 
 use loom::thread;
+use xikernel::__private::RING_LIMIT;
 use xikernel::channel::{Received, UnboundOp};
 use xikernel::interp::{InterpId, Interpreters, MAIN};
 use xikernel::queue::{QueueDefaults, QueueError, QueueId, Queues};
@@ -92,6 +93,13 @@ fn clear_races_put_ring() {
 #[test]
 fn clear_races_put_list() {
     clear_races_put(0);
+}
+
+/// The bounded list (`maxsize > RING_LIMIT`): the clear's drain gives the
+/// admission places back and its refill takes them again.
+#[test]
+fn clear_races_put_bounded_list() {
+    clear_races_put(RING_LIMIT as i64 + 1);
 }
 
 /// Interpreter destroy races a get on `[A(sub, REMOVE), B(sub, ERROR),

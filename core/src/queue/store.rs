@@ -15,12 +15,16 @@ use crate::error::{PopError, PushError};
 use crate::list::List;
 use crate::owner::{InterpId, UnboundOp};
 use crate::ring::Ring;
-use crate::sync::{AtomicBool, AtomicUsize, Ordering};
+use crate::sync::{AtomicBool, AtomicUsize, Ordering, MODEL_CHECKING};
 
 /// Largest `maxsize` backed by a preallocated ring. A larger bound would
 /// preallocate memory nobody may ever use (`maxsize` is caller input), so
 /// those queues use the list plus an admission counter.
-pub const RING_LIMIT: usize = 4096;
+///
+/// 3 under a model checker, so that the models reach the bounded list with
+/// a handful of items (`maxsize` 4) while those of `maxsize` 1..=3 keep
+/// running on the ring.
+pub const RING_LIMIT: usize = if MODEL_CHECKING { 3 } else { 4096 };
 
 /// A queued item: its owner, its unbound policy and its data (`None` once
 /// the owner was destroyed and the policy is ERROR or REPLACE).
