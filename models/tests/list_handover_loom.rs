@@ -16,7 +16,7 @@
 
 use loom::sync::Arc;
 use loom::thread;
-use xikernel::list::List;
+use xikernel::List;
 use xikernel_models::{loom_model, loom_model_capped};
 
 /// Values per block in these models: the smallest block with a multi-hop
