@@ -24,7 +24,7 @@
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
-use xikernel::list::List;
+use xikernel::List;
 use xikernel_models::loom_model;
 
 /// A list holding `0..prefill`, a side word (0), one writer thread running

@@ -15,7 +15,7 @@
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
-use xikernel::sync::SpinMutex;
+use xikernel::__private::sync::SpinMutex;
 use xikernel_models::loom_model;
 
 /// Two threads increment a counter under the lock (a read, a yield, then

@@ -102,9 +102,11 @@ impl ChannelUnderTest {
         let (c, cid) = (&self.chans, self.cid);
         debug_assert!(take_dropped().is_empty());
         let r = match op {
-            ChOp::Send { who, token } => c.send(who, cid, Tok(token), OP),
+            // A refused item comes back and is dropped here, before
+            // `take_dropped`: released, as the model says.
+            ChOp::Send { who, token } => c.send(who, cid, Tok(token), OP).map_err(|e| e.error()),
             ChOp::Recv { who } => {
-                let (r, got) = match c.recv(who, cid) {
+                let (r, got) = match c.try_recv(who, cid) {
                     Ok(Received::Item(tok)) => (Ok(()), Some(tok.into_token())),
                     // Never produced: no interpreter is destroyed.
                     Ok(Received::Unbound(_)) => (Ok(()), None),
@@ -132,7 +134,16 @@ impl ChannelUnderTest {
         timeout: Option<Duration>,
     ) {
         let call = clock.tick();
-        let r = self.chans.send_wait(who, self.cid, Tok(token), OP, timeout);
+        let r = self
+            .chans
+            .send_wait(
+                who,
+                self.cid,
+                Tok(token),
+                OP,
+                xikernel::wait::Wait::from(timeout),
+            )
+            .map_err(|e| e.error());
         let ret_at = clock.tick();
         let released = take_dropped();
         let enqueue = ChOp::SendWait { who, token };

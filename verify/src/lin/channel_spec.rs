@@ -80,7 +80,7 @@ impl ErrKind {
             ChannelError::HasClosed(_) => ErrKind::HasClosed,
             ChannelError::Empty(_) => ErrKind::Empty,
             ChannelError::NotEmpty(_) => ErrKind::NotEmpty,
-            ChannelError::Timeout => ErrKind::Timeout,
+            ChannelError::Timeout(_) => ErrKind::Timeout,
             #[allow(unreachable_patterns)]
             _ => ErrKind::Other,
         }
@@ -221,7 +221,7 @@ impl Model for ChannelSpec {
                 },
                 Some(Fate::Queued) => {
                     self.chans.withdraw(cid, token);
-                    self.respond(&Err::<(), _>(ChannelError::Timeout), None)
+                    self.respond(&Err::<(), _>(ChannelError::Timeout(cid)), None)
                 }
             },
         }
