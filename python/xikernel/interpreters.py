@@ -1,0 +1,698 @@
+"""A pool of sub-interpreters, each with its own GIL, on xikernel's queues.
+
+CPython 3.13 can run sub-interpreters in parallel (PEP 684: each has its
+own GIL) but ships no executor for them (``InterpreterPoolExecutor`` arrived
+in 3.14, where every task and result is pickled and waiting polls). This
+module is that executor for 3.13, built on xikernel's ``_interpqueues``:
+
+- :class:`InterpreterPoolExecutor` is a :class:`concurrent.futures.Executor`
+  (``submit``, ``map`` with ``timeout`` and ``chunksize``, ``shutdown``
+  with ``wait`` and ``cancel_futures``, a context manager);
+- :func:`map` is the one-call form for scripts, chunked as
+  :meth:`multiprocessing.pool.Pool.map` chunks by default.
+
+Each worker is a sub-interpreter run by one thread of the main interpreter.
+Tasks go to the workers through one kernel queue and results come back
+through another; both ends block in ``_interpqueues.get_wait``, which
+waits for the kernel's wake-up with the GIL released (no polling). The
+main interpreter's side of the results is one collector thread that
+completes the futures.
+
+Functions travel by reference (``module`` + ``qualname``, imported in the
+worker, as a process pool's do), or pickled when that is not possible
+(bound methods, ``functools.partial``); a ``str`` given to ``submit`` is a
+script run in the worker's ``__main__``. Functions defined in the main
+script are found as with multiprocessing's *spawn*: the worker loads the
+script as ``__mp_main__`` (so it needs the ``if __name__ == "__main__":``
+guard). Workers start with the main interpreter's ``sys.path`` (the
+working directory is the process's, shared). Arguments and results that
+are the codec's values (None, bool, int, float, str, bytes and tuples of
+them) cross without pickling; anything else is pickled.
+
+A task's exception comes back as itself (when it pickles) with an
+:class:`ExecutionFailed` as its ``__cause__`` that holds the type, message
+and the worker's traceback text; else as the :class:`ExecutionFailed`. A
+task that ends its interpreter (``SystemExit``, ``KeyboardInterrupt``,
+anything else escaping the worker's loop) gets that error and its worker
+gets a fresh interpreter.
+
+See docs/python-interpreters.md.
+"""
+
+import collections
+import itertools
+import os
+import sys
+import threading
+import time
+import types
+import weakref
+from concurrent.futures import _base
+
+import _interpreters
+
+try:
+    import _interpqueues
+except ImportError as e:  # pragma: no cover - depends on the installation
+    raise ImportError(f"xikernel.interpreters needs xikernel's _interpqueues: {e}") from e
+
+from ._pool import wire
+
+if getattr(_interpqueues, "_kernel", lambda: None)() != "xikernel":
+    raise ImportError(
+        "xikernel.interpreters needs xikernel's _interpqueues, but "
+        f"{getattr(_interpqueues, '__file__', 'a built-in one')} is CPython's "
+        "(install xikernel, or put python/build first on PYTHONPATH)"
+    )
+
+__all__ = [
+    "BrokenInterpreterPool",
+    "ExecutionFailed",
+    "InterpreterPoolExecutor",
+    "map",
+]
+
+
+class BrokenInterpreterPool(_base.BrokenExecutor):
+    """Raised when a worker's initializer failed: the pool takes no more work.
+
+    As ``concurrent.futures.thread.BrokenThreadPool`` (3.14:
+    ``concurrent.futures.interpreter.BrokenInterpreterPool``).
+    """
+
+
+class ExecutionFailed(_interpreters.InterpreterError):
+    """An exception was not handled in a worker interpreter.
+
+    ``excinfo`` has ``type`` (with ``__name__``, ``__qualname__``,
+    ``__module__``), ``msg``, ``formatted`` (``"Type: msg"``) and
+    ``errdisplay`` (the traceback as the worker printed it), the shape
+    ``_interpreters.exec`` reports and CPython 3.14's class has.
+    """
+
+    def __init__(self, excinfo):
+        super().__init__(excinfo.formatted or excinfo.type.__name__ or excinfo.msg)
+        self.excinfo = excinfo
+
+    def __str__(self):
+        shown = getattr(self.excinfo, "errdisplay", None)
+        base = super().__str__()
+        if not shown:
+            return base
+        return f"{base}\n\nUncaught in the interpreter:\n\n{shown.rstrip()}"
+
+
+def _excinfo(name, qualname, module, msg, text):
+    return types.SimpleNamespace(
+        type=types.SimpleNamespace(__name__=name, __qualname__=qualname, __module__=module),
+        msg=msg,
+        formatted=f"{qualname}: {msg}" if msg else qualname,
+        errdisplay=text,
+    )
+
+
+def _main_alias():
+    return "__main__"
+
+
+def _raised(value):
+    """The exception a future gets for a RAISED result."""
+    pickled, name, qualname, module, msg, text = value
+    failed = ExecutionFailed(_excinfo(name, qualname, module, msg, text))
+    if pickled is None:
+        return failed
+    try:
+        exc = wire.loads(pickled, _main_alias)
+    except BaseException:
+        return failed
+    if not isinstance(exc, BaseException):
+        return failed
+    exc.__cause__ = failed
+    return exc
+
+
+def _fn_spec(fn):
+    """``(module, qualname)`` when a worker can import ``fn``, else its pickle."""
+    if isinstance(fn, (types.FunctionType, types.BuiltinFunctionType, type)):
+        module = getattr(fn, "__module__", None)
+        qualname = getattr(fn, "__qualname__", None)
+        if type(module) is str and type(qualname) is str and "<" not in qualname:
+            obj = sys.modules.get(module)
+            for part in qualname.split("."):
+                obj = getattr(obj, part, None)
+            if obj is fn:
+                return (module, qualname)
+    try:
+        return wire.dumps(fn)
+    except Exception as e:
+        # Closures, local functions and classes cannot reach another
+        # interpreter by reference, as with a process pool (3.14's pool
+        # raises PicklingError here too).
+        import pickle
+
+        raise pickle.PicklingError(f"cannot send {fn!r} to a worker interpreter: {e}") from e
+
+
+def _args_spec(args, kwargs):
+    # None, not (), for "no keywords": see wire.is_codec_value.
+    spec = (args or None, tuple(kwargs.items()) if kwargs else None)
+    if wire.is_codec_value(spec):
+        return spec
+    return wire.dumps((args, kwargs or None))
+
+
+def _rows_spec(rows):
+    rows = tuple(rows)
+    if wire.is_codec_value(rows):
+        return rows
+    return wire.dumps(rows)
+
+
+# Pools alive in this process: at exit they finish their work and stop,
+# before threading joins the threads (the interpreters must be destroyed
+# before the main interpreter finalises). ThreadPoolExecutor does the same.
+_pools = weakref.WeakSet()
+_global_shutdown = False
+_global_lock = threading.Lock()
+
+
+def _python_exit():
+    global _global_shutdown
+    with _global_lock:
+        _global_shutdown = True
+        pools = list(_pools)
+    for pool in pools:
+        pool.shutdown(wait=False)
+    for pool in pools:
+        pool.join()
+
+
+threading._register_atexit(_python_exit)
+
+# A BARRIER item's tid (no task has a negative tid).
+_BARRIER_TID = -2
+
+_BOOT = """\
+import sys as _xk_sys, pickle as _xk_pickle
+_xk_cfg = _xk_pickle.loads(_xk_cfg)
+_xk_sys.path[:] = _xk_cfg["path"]
+from xikernel._pool import worker as _xk_worker
+_xk_worker.setup(_xk_cfg)
+del _xk_sys, _xk_pickle, _xk_cfg
+"""
+_RUN = "_xk_worker.run()"
+_POST_MORTEM = "from xikernel._pool import worker\nworker.post_mortem(_xk_pmq)"
+
+
+class _Pool:
+    """The state the executor, its worker threads and its collector share.
+
+    The executor object itself is not referenced from the threads, so an
+    executor that is dropped without ``shutdown`` is collected and its
+    finalizer shuts the pool down (as ThreadPoolExecutor's workers notice
+    their executor is gone).
+
+    ``lock`` guards every field below it. Futures are completed outside it
+    (their callbacks run user code).
+    """
+
+    def __init__(self, max_workers, name, init, shared):
+        self.max_workers = max_workers
+        self.name = name
+        self.init = init
+        self.shared = shared
+        # Tasks in the task queue are marked running (they can no longer be
+        # cancelled, as in ProcessPoolExecutor's call queue); the rest wait
+        # in `pending`, cancellable. Two per worker keeps every worker busy
+        # while the collector hands it the next one.
+        self.limit = 2 * max_workers
+        self.idle = threading.Semaphore(0)
+        self.tids = itertools.count()
+        self.lock = threading.Lock()
+        self.tq = self.rq = self.pmq = None
+        self.collector = None
+        self.threads = set()
+        self.alive = 0  # worker threads that have not decided to exit
+        self.work = {}  # tid -> Future, for every task not yet completed
+        self.pending = collections.deque()  # tasks not yet in tq
+        self.inflight = 0  # tasks put on tq and not yet answered
+        self.shutdown_requested = False
+        self.stops_sent = False
+        self.collector_stop_sent = False
+        self.broken = None
+        self.barriers = {}  # token -> Event, see _barrier
+
+    # -- submitting (any thread) -------------------------------------------
+
+    def submit(self, items):
+        """Queues ``(tid, kind, fn, args)`` tasks; returns their futures.
+
+        One lock round for many tasks (``map`` submits all its tasks here).
+        """
+        futs = [_base.Future() for _ in items]
+        with self.lock:
+            if self.broken:
+                raise BrokenInterpreterPool(self.broken)
+            if self.shutdown_requested:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            if _global_shutdown:
+                raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+            if self.tq is None:
+                self._start()
+            work = self.work
+            pending = self.pending
+            for item, fut in zip(items, futs):
+                work[item[0]] = fut
+                pending.append(item)
+            self._feed()
+            for _ in items:
+                if len(self.threads) >= self.max_workers:
+                    break
+                self._adjust_thread_count()
+        return futs
+
+    def _start(self):
+        # Unbounded queues (maxsize 0): back-pressure is `limit`.
+        self.tq = _interpqueues.create(0, wire.FMT, wire.UNBOUND_REMOVE)
+        self.rq = _interpqueues.create(0, wire.FMT, wire.UNBOUND_ERROR)
+        self.pmq = _interpqueues.create(0, wire.FMT, wire.UNBOUND_REMOVE)
+        self.collector = threading.Thread(
+            target=_collect, args=(self,), name=f"{self.name}-collector"
+        )
+        self.collector.start()
+
+    def _adjust_thread_count(self):
+        # As ProcessPoolExecutor: reuse an idle worker if there is one.
+        if self.idle.acquire(timeout=0):
+            return
+        if len(self.threads) < self.max_workers:
+            t = threading.Thread(
+                target=_worker_thread,
+                args=(self,),
+                name=f"{self.name}_{len(self.threads)}",
+            )
+            self.threads.add(t)
+            self.alive += 1
+            t.start()
+
+    def _feed(self):
+        """Moves pending tasks to the task queue up to `limit` (lock held)."""
+        pending = self.pending
+        if pending and self.inflight < self.limit:
+            put, tq, work = _interpqueues.put, self.tq, self.work
+            while pending and self.inflight < self.limit:
+                item = pending.popleft()
+                if not work[item[0]].set_running_or_notify_cancel():
+                    del work[item[0]]
+                    continue
+                put(tq, item, wire.FMT, wire.UNBOUND_REMOVE)
+                self.inflight += 1
+        if self.shutdown_requested and not self.pending and not self.stops_sent:
+            # FIFO: every task already queued runs before a worker meets
+            # its None. One None per worker thread still running.
+            self.stops_sent = True
+            for _ in range(self.alive):
+                _interpqueues.put(self.tq, None, wire.FMT, wire.UNBOUND_REMOVE)
+        self._maybe_stop_collector()
+
+    def _maybe_stop_collector(self):
+        if (
+            self.shutdown_requested
+            and self.alive == 0
+            and self.collector is not None
+            and not self.collector_stop_sent
+        ):
+            self.collector_stop_sent = True
+            _interpqueues.put(
+                self.rq, (wire.COLLECTOR_STOP, wire.OK, None), wire.FMT, wire.UNBOUND_REMOVE
+            )
+
+    # -- shutting down --------------------------------------------------------
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        cancelled = []
+        with self.lock:
+            self.shutdown_requested = True
+            if cancel_futures:
+                while self.pending:
+                    cancelled.append(self.work.pop(self.pending.popleft()[0]))
+            self._feed()
+        for fut in cancelled:
+            fut.cancel()
+        if wait:
+            self.join()
+
+    def join(self):
+        try:
+            for t in list(self.threads):
+                t.join()
+            if self.collector is not None:
+                self.collector.join()
+        except KeyboardInterrupt:
+            # Ctrl-C while waiting: what has not started will not, what
+            # runs finishes (a sub-interpreter cannot be interrupted), and
+            # the pool still stops by itself. See the docs.
+            self.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    # -- worker threads (called from _worker_thread) ------------------------
+
+    def boot_config(self):
+        return wire.dumps(
+            {
+                "tq": self.tq,
+                "rq": self.rq,
+                "path": list(sys.path),
+                "main": wire.main_info(),
+                "init": self.init,
+            }
+        )
+
+    def barrier(self):
+        """Waits until the collector has taken every result put so far.
+
+        Called by a worker thread before it destroys its interpreter: the
+        kernel drops a destroyed interpreter's items from the queues
+        (CPython's semantics), so its last results must be taken first.
+        """
+        ev = threading.Event()
+        token = id(ev)
+        with self.lock:
+            self.barriers[token] = ev
+        _interpqueues.put(
+            self.rq, (_BARRIER_TID, wire.BARRIER, token), wire.FMT, wire.UNBOUND_REMOVE
+        )
+        ev.wait()
+
+    def post_mortem(self, interp, excinfo):
+        """Answers the task a dead worker left unanswered (if any)."""
+        if _interpreters.exec(interp, _POST_MORTEM, {"_xk_pmq": self.pmq}) is not None:
+            return  # nothing more can be learnt from that interpreter
+        tid = _interpqueues.get(self.pmq)[0]
+        if tid < 0:
+            return
+        t = excinfo.type
+        value = (None, t.__name__, t.__qualname__, t.__module__, excinfo.msg, excinfo.errdisplay)
+        # After everything the worker put (FIFO), so it cannot overtake a
+        # result; the collector ignores it if the task was answered after all.
+        _interpqueues.put(self.rq, (tid, wire.RAISED, value), wire.FMT, wire.UNBOUND_REMOVE)
+
+    def replace_after_death(self):
+        """A worker's interpreter died: True if it should get a new one."""
+        with self.lock:
+            if self.stops_sent:
+                # Its None (if any) stays in the queue, unused: harmless.
+                self.alive -= 1
+                self._maybe_stop_collector()
+                return False
+            return True
+
+    def worker_exited(self):
+        with self.lock:
+            self.alive -= 1
+            self._maybe_stop_collector()
+
+    def initializer_failed(self, error):
+        """A worker could not start: the pool is broken (as ThreadPool's)."""
+        failed = []
+        with self.lock:
+            self.broken = (
+                "A worker interpreter's initializer failed, "
+                "the pool is not usable anymore"
+            )
+            while self.pending:
+                failed.append(self.work.pop(self.pending.popleft()[0]))
+            # Tasks queued but not taken by a worker will not run either.
+            stops = 0
+            while True:
+                try:
+                    item = _interpqueues.get(self.tq)[0]
+                except _interpqueues.QueueError:  # QueueEmpty (the wrapper's class)
+                    break
+                if item is None:
+                    stops += 1
+                    continue
+                self.inflight -= 1
+                fut = self.work.pop(item[0], None)
+                if fut is not None:
+                    failed.append(fut)
+            for _ in range(stops):  # they belong to other workers
+                _interpqueues.put(self.tq, None, wire.FMT, wire.UNBOUND_REMOVE)
+            self.alive -= 1
+            self._maybe_stop_collector()
+        for fut in failed:
+            exc = BrokenInterpreterPool(self.broken)
+            exc.__cause__ = error
+            fut.set_exception(exc)
+
+    # -- the collector (called from _collect) -------------------------------
+
+    def completed(self, results):
+        """Pops the futures of answered tasks; feeds the queue again."""
+        with self.lock:
+            pop = self.work.pop
+            futs = [pop(r[0], None) for r in results]
+            # A late answer from post_mortem finds no future (already done).
+            self.inflight -= sum(1 for f in futs if f is not None)
+            self._feed()
+        self.idle.release(len(results))
+        return futs
+
+
+def _worker_thread(pool):
+    """One worker: an interpreter, replaced when a task ends it."""
+    while True:
+        try:
+            interp = _interpreters.create()  # "isolated": its own GIL
+        except BaseException as e:
+            pool.initializer_failed(e)
+            return
+        died = False
+        init_error = None
+        try:
+            if pool.shared:
+                _interpreters.set___main___attrs(interp, pool.shared)
+            exc = _interpreters.exec(interp, _BOOT, {"_xk_cfg": pool.boot_config()})
+            if exc is not None:
+                init_error = ExecutionFailed(exc)
+            else:
+                exc = _interpreters.exec(interp, _RUN)
+                died = exc is not None
+                if died:
+                    pool.post_mortem(interp, exc)
+        except BaseException as e:  # set___main___attrs refused a value
+            init_error = e
+        finally:
+            if not init_error:
+                pool.barrier()
+            try:
+                _interpreters.destroy(interp)
+            except _interpreters.InterpreterError:
+                # Still running a thread the task started and left behind:
+                # CPython refuses; it is finalised at exit.
+                pass
+        if init_error is not None:
+            err = BrokenInterpreterPool("Exception in initializer")
+            err.__cause__ = init_error
+            _base.LOGGER.critical("Exception in initializer:", exc_info=err)
+            pool.initializer_failed(init_error)
+            return
+        if not died:
+            pool.worker_exited()
+            return
+        if not pool.replace_after_death():
+            return
+
+
+def _collect(pool):
+    """Completes futures from the result queue; owns the queues' lifetime."""
+    get_wait, get, count = _interpqueues.get_wait, _interpqueues.get, _interpqueues.get_count
+    rq = pool.rq
+    try:
+        while True:
+            # Block for one result, then take what else is there without
+            # blocking: one lock round per batch, not per task. Only this
+            # thread takes from rq, so `count` items are surely there.
+            batch = [get_wait(rq)[0]]
+            batch.extend([get(rq)[0] for _ in range(min(count(rq), 255))])
+            results = []
+            stop = False
+            for item in batch:
+                if item[1] == wire.BARRIER:
+                    with pool.lock:
+                        ev = pool.barriers.pop(item[2])
+                    ev.set()
+                elif item[0] == wire.COLLECTOR_STOP:
+                    stop = True  # the last item ever: every worker is gone
+                else:
+                    results.append(item)
+            batch = item = None
+            if results:
+                futs = pool.completed(results)
+                for fut, (_, status, value) in zip(futs, results):
+                    if fut is None:
+                        continue
+                    try:
+                        if status == wire.OK:
+                            fut.set_result(value)
+                        elif status == wire.PICKLED:
+                            fut.set_result(wire.loads(value, _main_alias))
+                        else:
+                            fut.set_exception(_raised(value))
+                    except BaseException as e:  # the result did not unpickle here
+                        fut.set_exception(e)
+                futs = results = fut = value = None  # no result kept alive
+            if stop:
+                return
+    finally:
+        for qid in (pool.tq, pool.rq, pool.pmq):
+            try:
+                _interpqueues.destroy(qid)
+            except _interpqueues.QueueNotFoundError:
+                pass
+
+
+class InterpreterPoolExecutor(_base.Executor):
+    """An executor whose workers are sub-interpreters with their own GIL.
+
+    ``max_workers`` defaults to ``os.process_cpu_count()`` (the workers run
+    in parallel, as processes do). ``initializer`` is a callable (sent as a
+    process pool sends it) called with ``initargs`` in each new worker, or
+    a script (source text, no ``initargs``) run in its ``__main__``; if it
+    raises, the pool is broken (:class:`BrokenInterpreterPool`). ``shared``
+    maps names to shareable objects (``bytes``, ``str``, ``int``, queues...)
+    bound in each worker's ``__main__`` before the initializer runs
+    (CPython 3.14's parameter).
+
+    Workers start lazily, one per ``submit`` until ``max_workers`` (an idle
+    worker is reused first), as in ``ProcessPoolExecutor``.
+    """
+
+    def __init__(
+        self, max_workers=None, thread_name_prefix="", initializer=None, initargs=(), shared=None
+    ):
+        if max_workers is None:
+            max_workers = (os.process_cpu_count() if hasattr(os, "process_cpu_count") else None) or os.cpu_count() or 1
+        elif max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
+        if isinstance(initializer, str):
+            if initargs:
+                raise ValueError(f"an initializer script does not take args, got {initargs!r}")
+            compile(initializer, "<initializer>", "exec")  # fail here, not in a worker
+            init = initializer
+        elif initializer is not None:
+            if not callable(initializer):
+                raise TypeError("initializer must be a callable or a script")
+            init = _pickled_call(initializer, tuple(initargs))
+        else:
+            init = None
+        self._max_workers = max_workers
+        self._pool = pool = _Pool(
+            max_workers,
+            thread_name_prefix or f"InterpreterPoolExecutor-{next(_counter)}",
+            init,
+            dict(shared) if shared else None,
+        )
+        self._threads = pool.threads
+        with _global_lock:
+            _pools.add(pool)
+        # Dropped without shutdown: stop once the queued work is done.
+        weakref.finalize(self, _Pool.shutdown, pool, False)
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Schedules ``fn(*args, **kwargs)``; ``fn`` may be a script (str)."""
+        if isinstance(fn, str):
+            if args or kwargs:
+                raise ValueError(
+                    f"a script does not take args or kwargs, got {args!r} and {kwargs!r}"
+                )
+            compile(fn, "<script>", "exec")
+            item = (wire.SCRIPT, fn, ())
+        else:
+            item = (wire.CALL, _fn_spec(fn), _args_spec(args, kwargs))
+        return self._pool.submit([(next(self._pool.tids), *item)])[0]
+
+    submit.__doc__ = _base.Executor.submit.__doc__
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        """Returns an iterator equivalent to ``map(fn, *iterables)``.
+
+        As ``ProcessPoolExecutor.map``: ``chunksize`` items go to a worker
+        as one task; ``timeout`` bounds the whole iteration (TimeoutError).
+        """
+        if chunksize < 1:
+            raise ValueError("chunksize must be >= 1.")
+        if timeout is not None:
+            end_time = timeout + time.monotonic()
+        spec = _fn_spec(fn)
+        pool = self._pool
+        tids = pool.tids
+        if chunksize == 1:
+            items = [(next(tids), wire.CALL, spec, _args_spec(a, None)) for a in zip(*iterables)]
+        else:
+            items = [
+                (next(tids), wire.CHUNK, spec, _rows_spec(rows))
+                for rows in itertools.batched(zip(*iterables), chunksize)
+            ]
+        fs = pool.submit(items)
+        del items
+
+        # As Executor.map: submitted before the first value is asked for,
+        # no reference kept to a value once yielded, the rest cancelled if
+        # the iteration stops early.
+        def result_iterator():
+            try:
+                fs.reverse()
+                while fs:
+                    # No local may hold a value while suspended in `yield`.
+                    if chunksize == 1:
+                        if timeout is None:
+                            yield _base._result_or_cancel(fs.pop())
+                        else:
+                            yield _base._result_or_cancel(fs.pop(), end_time - time.monotonic())
+                        continue
+                    if timeout is None:
+                        chunk = list(_base._result_or_cancel(fs.pop()))
+                    else:
+                        chunk = list(_base._result_or_cancel(fs.pop(), end_time - time.monotonic()))
+                    chunk.reverse()
+                    while chunk:
+                        yield chunk.pop()
+            finally:
+                for future in fs:
+                    future.cancel()
+
+        return result_iterator()
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self._pool.shutdown(wait, cancel_futures)
+
+    shutdown.__doc__ = _base.Executor.shutdown.__doc__
+
+
+_counter = itertools.count()
+
+
+def _pickled_call(fn, args):
+    _fn_spec(fn)  # PicklingError for what cannot reach a worker
+    return wire.dumps((fn, args))
+
+
+def map(fn, iterable, chunksize=None, workers=None):
+    """``list(map(fn, iterable))`` computed by a pool of sub-interpreters.
+
+    A pool of ``workers`` interpreters (default: ``os.process_cpu_count()``)
+    is started and shut down around the call. ``chunksize`` defaults to
+    what ``multiprocessing.Pool.map`` uses: the items split in about four
+    chunks per worker.
+    """
+    if not hasattr(iterable, "__len__"):
+        iterable = list(iterable)
+    with InterpreterPoolExecutor(workers) as pool:
+        if chunksize is None:
+            chunksize, extra = divmod(len(iterable), pool._max_workers * 4)
+            if extra:
+                chunksize += 1
+        if len(iterable) == 0:
+            return []
+        return list(pool.map(fn, iterable, chunksize=max(1, chunksize)))
