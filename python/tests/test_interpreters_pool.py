@@ -735,11 +735,18 @@ class KeyboardInterruptTest(PoolTestCase):
 
 
 def _child_env():
-    """This process's view of xikernel for a child: absolute paths first."""
+    """A child process that sees the same xikernel as this process."""
+    import sysconfig
+
+    import xikernel
+
     env = dict(os.environ)
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    mods = os.path.dirname(os.path.abspath(_interpqueues.__file__))
-    env["PYTHONPATH"] = os.pathsep.join([p for p in (mods, here, env.get("PYTHONPATH")) if p])
+    pkg = os.path.abspath(list(xikernel.__path__)[0])
+    if os.path.dirname(pkg) == os.path.abspath(sysconfig.get_path("purelib")):
+        return env  # installed: the child (same python) finds it itself
+    # A checkout: python/ for the package, python/build for the modules.
+    paths = [os.path.dirname(os.path.abspath(_interpqueues.__file__)), os.path.dirname(pkg)]
+    env["PYTHONPATH"] = os.pathsep.join([p for p in (*paths, env.get("PYTHONPATH")) if p])
     return env
 
 

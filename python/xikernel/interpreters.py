@@ -192,16 +192,30 @@ threading._register_atexit(_python_exit)
 # A BARRIER item's tid (no task has a negative tid).
 _BARRIER_TID = -2
 
+# The worker's first code: the main interpreter's sys.path, and xikernel's
+# import hook if the main interpreter uses it (the .pth installs it in
+# every interpreter, but not under `python -S` + xikernel.install()).
 _BOOT = """\
-import sys as _xk_sys, pickle as _xk_pickle
-_xk_cfg = _xk_pickle.loads(_xk_cfg)
+import sys as _xk_sys, marshal as _xk_marshal
+_xk_cfg = _xk_marshal.loads(_xk_cfg)
 _xk_sys.path[:] = _xk_cfg["path"]
+if _xk_cfg["hook"]:
+    import xikernel
+    xikernel.install()
 from xikernel._pool import worker as _xk_worker
 _xk_worker.setup(_xk_cfg)
-del _xk_sys, _xk_pickle, _xk_cfg
+del _xk_sys, _xk_marshal, _xk_cfg
 """
 _RUN = "_xk_worker.run()"
 _POST_MORTEM = "from xikernel._pool import worker\nworker.post_mortem(_xk_pmq)"
+
+
+def _hook_installed():
+    try:
+        from . import _hook
+    except ImportError:  # a checkout without the package's hook
+        return False
+    return _hook.installed()
 
 
 class _Pool:
@@ -358,13 +372,17 @@ class _Pool:
     # -- worker threads (called from _worker_thread) ------------------------
 
     def boot_config(self):
-        return wire.dumps(
+        # marshal, not pickle: builtin, so the worker need not import pickle.
+        import marshal
+
+        return marshal.dumps(
             {
                 "tq": self.tq,
                 "rq": self.rq,
                 "path": list(sys.path),
                 "main": wire.main_info(),
                 "init": self.init,
+                "hook": _hook_installed(),
             }
         )
 

@@ -27,8 +27,10 @@ BARRIER (a worker's interpreter is about to be destroyed) and ``tid``
 :data:`COLLECTOR_STOP`.
 """
 
-import pickle
 import sys
+
+# pickle is imported when first needed: a worker whose tasks and results
+# are all codec values never loads it (it costs a few ms at start-up).
 
 CALL, CHUNK, SCRIPT = 0, 1, 2
 OK, PICKLED, RAISED, BARRIER = 0, 1, 2, 3
@@ -83,28 +85,35 @@ def is_codec_value(obj, _depth=0):
 
 
 def dumps(obj):
+    import pickle
+
     return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-class _Unpickler(pickle.Unpickler):
-    """Maps between a script's ``__main__`` and a worker's ``__mp_main__``.
+def _unpickler_class():
+    import pickle
 
-    A worker loads the main interpreter's script as ``__mp_main__`` (as
-    multiprocessing's spawn does), so a class defined in the script is
-    ``__main__.C`` in the main interpreter and ``__mp_main__.C`` in a
-    worker. Each side reads the other's name as its own.
-    """
+    class _Unpickler(pickle.Unpickler):
+        """Maps between a script's ``__main__`` and a worker's ``__mp_main__``.
 
-    def __init__(self, data, main_alias):
-        import io
+        A worker loads the main interpreter's script as ``__mp_main__`` (as
+        multiprocessing's spawn does), so a class defined in the script is
+        ``__main__.C`` in the main interpreter and ``__mp_main__.C`` in a
+        worker. Each side reads the other's name as its own.
+        """
 
-        super().__init__(io.BytesIO(data))
-        self._alias = main_alias
+        def __init__(self, data, main_alias):
+            import io
 
-    def find_class(self, module, name):
-        if module in ("__main__", "__mp_main__"):
-            module = self._alias()
-        return super().find_class(module, name)
+            super().__init__(io.BytesIO(data))
+            self._alias = main_alias
+
+        def find_class(self, module, name):
+            if module in ("__main__", "__mp_main__"):
+                module = self._alias()
+            return super().find_class(module, name)
+
+    return _Unpickler
 
 
 def loads(data, main_alias=None):
@@ -115,8 +124,10 @@ def loads(data, main_alias=None):
     script only when it is needed).
     """
     if main_alias is None or (b"__main__" not in data and b"__mp_main__" not in data):
+        import pickle
+
         return pickle.loads(data)
-    return _Unpickler(data, main_alias).load()
+    return _unpickler_class()(data, main_alias).load()
 
 
 def describe_exception(exc, skip_frames=0):
