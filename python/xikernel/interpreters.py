@@ -255,6 +255,7 @@ class _Pool:
         self.collector_stop_sent = False
         self.broken = None
         self.barriers = {}  # token -> Event, see _barrier
+        self.ctlqs = set()  # each live worker's control queue (interrupt)
 
     # -- submitting (any thread) -------------------------------------------
 
@@ -363,15 +364,72 @@ class _Pool:
             if self.collector is not None:
                 self.collector.join()
         except KeyboardInterrupt:
-            # Ctrl-C while waiting: what has not started will not, what
-            # runs finishes (a sub-interpreter cannot be interrupted), and
-            # the pool still stops by itself. See the docs.
+            # Ctrl-C while waiting: as a terminal's SIGINT to a process
+            # pool's children, the running tasks get KeyboardInterrupt;
+            # what has not started will not; the pool stops by itself.
             self.shutdown(wait=False, cancel_futures=True)
+            self.interrupt()
             raise
 
     # -- worker threads (called from _worker_thread) ------------------------
 
-    def boot_config(self):
+    def interrupt(self):
+        """Ctrl-C for the pool: KeyboardInterrupt for every task in flight.
+
+        The running ones get it raised inside (worker._watch); the ones in
+        the task queue that no worker has taken yet get it as their error
+        (they are past cancelling, as in a process pool's call queue).
+        """
+        failed = []
+        ackq = _interpqueues.create(0, wire.FMT, wire.UNBOUND_REMOVE)
+        try:
+            with self.lock:
+                for q in self.ctlqs:
+                    _interpqueues.put(q, ackq, wire.FMT, wire.UNBOUND_REMOVE)
+                n = len(self.ctlqs)
+                if self.tq is not None:
+                    failed = self._drain_tasks()
+            for fut in failed:
+                fut.set_exception(KeyboardInterrupt())
+            # Return once every worker has acted (so a task that ends right
+            # now cannot slip past its interrupt). A worker that is exiting
+            # may never answer: the wait is bounded.
+            deadline = time.monotonic() + 2.0
+            for _ in range(n):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    _interpqueues.get_wait(ackq, left)
+                except _interpqueues.QueueError:  # QueueEmpty: timed out
+                    break
+        finally:
+            _interpqueues.destroy(ackq)
+
+    def _drain_tasks(self):
+        """Takes the queued tasks back from the task queue (lock held).
+
+        Returns their futures; the workers' None items are put back.
+        """
+        futs = []
+        stops = 0
+        while True:
+            try:
+                item = _interpqueues.get(self.tq)[0]
+            except _interpqueues.QueueError:  # QueueEmpty (the wrapper's class)
+                break
+            if item is None:
+                stops += 1
+                continue
+            self.inflight -= 1
+            fut = self.work.pop(item[0], None)
+            if fut is not None:
+                futs.append(fut)
+        for _ in range(stops):
+            _interpqueues.put(self.tq, None, wire.FMT, wire.UNBOUND_REMOVE)
+        return futs
+
+    def boot_config(self, ctlq):
         # marshal, not pickle: builtin, so the worker need not import pickle.
         import marshal
 
@@ -379,6 +437,7 @@ class _Pool:
             {
                 "tq": self.tq,
                 "rq": self.rq,
+                "ctlq": ctlq,
                 "path": list(sys.path),
                 "main": wire.main_info(),
                 "init": self.init,
@@ -415,16 +474,6 @@ class _Pool:
         # result; the collector ignores it if the task was answered after all.
         _interpqueues.put(self.rq, (tid, wire.RAISED, value), wire.FMT, wire.UNBOUND_REMOVE)
 
-    def replace_after_death(self):
-        """A worker's interpreter died: True if it should get a new one."""
-        with self.lock:
-            if self.stops_sent:
-                # Its None (if any) stays in the queue, unused: harmless.
-                self.alive -= 1
-                self._maybe_stop_collector()
-                return False
-            return True
-
     def worker_exited(self):
         with self.lock:
             self.alive -= 1
@@ -441,21 +490,7 @@ class _Pool:
             while self.pending:
                 failed.append(self.work.pop(self.pending.popleft()[0]))
             # Tasks queued but not taken by a worker will not run either.
-            stops = 0
-            while True:
-                try:
-                    item = _interpqueues.get(self.tq)[0]
-                except _interpqueues.QueueError:  # QueueEmpty (the wrapper's class)
-                    break
-                if item is None:
-                    stops += 1
-                    continue
-                self.inflight -= 1
-                fut = self.work.pop(item[0], None)
-                if fut is not None:
-                    failed.append(fut)
-            for _ in range(stops):  # they belong to other workers
-                _interpqueues.put(self.tq, None, wire.FMT, wire.UNBOUND_REMOVE)
+            failed += self._drain_tasks()
             self.alive -= 1
             self._maybe_stop_collector()
         for fut in failed:
@@ -485,12 +520,15 @@ def _worker_thread(pool):
         except BaseException as e:
             pool.initializer_failed(e)
             return
+        ctlq = _interpqueues.create(0, wire.FMT, wire.UNBOUND_REMOVE)
+        with pool.lock:
+            pool.ctlqs.add(ctlq)
         died = False
         init_error = None
         try:
             if pool.shared:
                 _interpreters.set___main___attrs(interp, pool.shared)
-            exc = _interpreters.exec(interp, _BOOT, {"_xk_cfg": pool.boot_config()})
+            exc = _interpreters.exec(interp, _BOOT, {"_xk_cfg": pool.boot_config(ctlq)})
             if exc is not None:
                 init_error = ExecutionFailed(exc)
             else:
@@ -509,6 +547,9 @@ def _worker_thread(pool):
                 # Still running a thread the task started and left behind:
                 # CPython refuses; it is finalised at exit.
                 pass
+            with pool.lock:
+                pool.ctlqs.discard(ctlq)
+            _interpqueues.destroy(ctlq)
         if init_error is not None:
             err = BrokenInterpreterPool("Exception in initializer")
             err.__cause__ = init_error
@@ -518,8 +559,9 @@ def _worker_thread(pool):
         if not died:
             pool.worker_exited()
             return
-        if not pool.replace_after_death():
-            return
+        # Died: a new interpreter takes its place, even when the pool is
+        # stopping: tasks may still be queued, and the None this thread
+        # must consume (one per thread, sent by _feed) is still ahead.
 
 
 def _collect(pool):
@@ -684,6 +726,16 @@ class InterpreterPoolExecutor(_base.Executor):
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         self._pool.shutdown(wait, cancel_futures)
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            # Ctrl-C in the with block (e.g. in result()): as a terminal's
+            # SIGINT reaches a process pool's children too, interrupt the
+            # running tasks and drop the unstarted ones, then wait.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.interrupt()
+        self.shutdown(wait=True)
+        return False
 
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
 

@@ -25,16 +25,28 @@ _state = None
 
 
 class _State:
-    __slots__ = ("tq", "rq", "main", "main_name", "fns", "current", "reported")
+    __slots__ = (
+        "tq", "rq", "ctlq", "main", "main_name", "fns", "current", "unanswered",
+        "lock", "set_exc", "clear", "fired",
+    )
 
     def __init__(self, cfg):
         self.tq = cfg["tq"]
         self.rq = cfg["rq"]
+        self.ctlq = cfg["ctlq"]
         self.main = cfg["main"]
         self.main_name = None  # set once the script is loaded as __mp_main__
         self.fns = {}  # (module, qualname) -> callable
-        self.current = None  # tid of the task being run
-        self.reported = False  # its result or error has been put
+        self.current = None  # tid of the task running (interrupts aim at it)
+        self.unanswered = None  # tid of the task taken whose answer is not put yet
+        # Interrupts (see _watch): `lock` orders the watchdog's "a task is
+        # running, raise in it" against the loop's "the task is over".
+        import _thread
+
+        self.lock = _thread.allocate_lock()
+        self.set_exc = None  # ctypes' PyThreadState_SetAsyncExc, once needed
+        self.clear = None
+        self.fired = False  # an async KeyboardInterrupt may be pending
 
 
 def setup(cfg):
@@ -137,11 +149,68 @@ def _send_result(tid, res):
         _send((tid, wire.PICKLED, data))
 
 
+def _watch(st, loop_ident):
+    """The worker's second thread: the pool's interrupt, as Ctrl-C would be.
+
+    Signals reach only the main interpreter's main thread, so when the
+    main interpreter gets a KeyboardInterrupt while it waits for the pool
+    (see interpreters.py), it puts the id of a queue on this worker's
+    control queue and this thread raises KeyboardInterrupt in the running
+    task, as the SIGINT a terminal sends to a process pool's children
+    would, then acknowledges on that queue. It blocks in a kernel wait
+    meanwhile (no polling); None ends it.
+
+    An asynchronous exception is raised when its thread next checks (in
+    Python code, not during a C call), so it may still be pending when the
+    task ends: under `st.lock`, this thread raises only while a task runs,
+    and the loop, as soon as the task is over and before anything that
+    checks for pending exceptions (no Python call, no loop back: inline in
+    ``_loop``), cancels one that is still pending. So it can only surface
+    inside the task, never in the loop's own code.
+    """
+    get_wait = _interpqueues.get_wait
+    while True:
+        ackq = get_wait(st.ctlq)[0]
+        if ackq is None:
+            return
+        with st.lock:
+            if st.current is None:
+                # Between tasks: nothing to interrupt.
+                _interpqueues.put(ackq, False, wire.FMT, wire.UNBOUND_REMOVE)
+                continue
+            if st.set_exc is None:
+                import ctypes
+
+                f = ctypes.pythonapi.PyThreadState_SetAsyncExc
+                f.argtypes = (ctypes.c_ulong, ctypes.py_object)
+                f.restype = ctypes.c_int
+                # The loop calls f(*st.clear): NULL clears a pending one.
+                st.clear = (loop_ident, ctypes.py_object())
+                st.set_exc = f
+            st.set_exc(loop_ident, KeyboardInterrupt)
+            st.fired = True
+            _interpqueues.put(ackq, True, wire.FMT, wire.UNBOUND_REMOVE)
+
+
 def run():
     """Takes tasks until a ``None`` arrives; see the module's docstring."""
+    import threading
+
     st = _state
     get_wait = _interpqueues.get_wait
     tq = st.tq
+    watchdog = threading.Thread(target=_watch, args=(st, threading.get_ident()))
+    watchdog.start()
+    try:
+        _loop(st, get_wait, tq)
+    finally:
+        # The interpreter can be destroyed only when it runs no other
+        # thread: stop the watchdog whatever happened.
+        _interpqueues.put(st.ctlq, None, wire.FMT, wire.UNBOUND_REMOVE)
+        watchdog.join()
+
+
+def _loop(st, get_wait, tq):
     try:
         while True:
             item = get_wait(tq)[0]
@@ -149,29 +218,38 @@ def run():
                 return
             tid, kind, fn, args = item
             del item
-            st.current = tid
-            st.reported = False
+            st.unanswered = st.current = tid
             try:
                 res = _run_task(kind, fn, args)
             except BaseException as e:
+                # Inline, first thing (see _watch): the task is over.
+                with st.lock:
+                    st.current = None
+                    if st.fired:
+                        st.fired = False
+                        st.set_exc(*st.clear)
                 # skip_frames=2: this loop and _run_task are the pool's frames.
                 _send((tid, wire.RAISED, wire.describe_exception(e, 2)))
-                st.reported = True
+                st.unanswered = None
                 if not isinstance(e, Exception):
                     raise  # SystemExit and friends end this interpreter
             else:
+                with st.lock:  # as above
+                    st.current = None
+                    if st.fired:
+                        st.fired = False
+                        st.set_exc(*st.clear)
                 del fn, args
                 _send_result(tid, res)
                 del res
-                st.reported = True
-            st.current = None
+                st.unanswered = None
     except BaseException as e:
         # Something escaped the loop. If the task it ran was not answered
         # yet, answer it now so that its future does not wait forever.
-        if st.current is not None and not st.reported:
+        if st.unanswered is not None:
             try:
-                _send((st.current, wire.RAISED, wire.describe_exception(e)))
-                st.reported = True
+                _send((st.unanswered, wire.RAISED, wire.describe_exception(e)))
+                st.unanswered = None
             except BaseException:
                 pass
         raise
@@ -186,6 +264,6 @@ def post_mortem(pmq):
     """
     st = _state
     tid = -1
-    if st is not None and st.current is not None and not st.reported:
-        tid = st.current
+    if st is not None and st.unanswered is not None:
+        tid = st.unanswered
     _interpqueues.put(pmq, tid, wire.FMT, wire.UNBOUND_REMOVE)
