@@ -19,6 +19,7 @@ pub mod blocking;
 pub mod channels;
 pub mod codec;
 pub mod config;
+pub mod ipc;
 pub mod ours;
 pub mod queues;
 pub mod report;

@@ -125,6 +125,34 @@ pub const TARGETS: &[Target] = &[
         label: "no target (cost of the CPython semantics and the lookup)",
     },
     Target {
+        prefix: "ipc_pair_64B",
+        ours: "xikernel_ipc",
+        peer: "pipe",
+        min_ratio: Some(10.0),
+        label: "64 B push+pop across two processes >= 10x a pipe's throughput",
+    },
+    Target {
+        prefix: "ipc_ceiling_64B",
+        ours: "xikernel_ipc",
+        peer: "crossbeam_channel_in_process",
+        min_ratio: Some(1.0 / 3.0),
+        label: "64 B across processes within 3x of in-process crossbeam-channel",
+    },
+    Target {
+        prefix: "ipc_wakeup",
+        ours: "xikernel_ipc",
+        peer: "futex_pingpong",
+        min_ratio: None,
+        label: "wake-up latency within 20 µs of a futex ping-pong (an absolute margin: compare the medians)",
+    },
+    Target {
+        prefix: "ipc_",
+        ours: "xikernel_ipc",
+        peer: "pipe",
+        min_ratio: None,
+        label: "no target (context: 64 KiB, batches, several producers)",
+    },
+    Target {
         prefix: "queues_contention",
         ours: "xikernel_two_queues",
         peer: "xikernel_one_queue",
@@ -157,6 +185,10 @@ pub fn rank(name: &str) -> usize {
         "channels_contention",
         "queues_pair",
         "queues_contention",
+        "ipc_pair",
+        "ipc_ceiling",
+        "ipc_fan",
+        "ipc_wakeup",
     ];
     const VALUES: &[&str] = &[
         "small_int",
