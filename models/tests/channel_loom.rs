@@ -201,11 +201,19 @@ fn force_close_releases_queued_items_once() {
     });
 }
 
-/// Two threads each work on two channels in opposite orders while a third
-/// walks every channel (clear_interpreter holds the table lock only for the
-/// snapshot). Loom reports any deadlock.
+/// Two threads each send on one channel, poll the other and force-close
+/// the first, crossed (a then b, b then a), while `clear_interpreter` walks
+/// every channel: all of it completes and each item is released exactly
+/// once, whichever order the closes, receives and the walk take.
+///
+/// What it does not show: a lock order. No code path holds two kernel
+/// locks at once (`docs/lock-order.md`), so there is no order for crossed
+/// operations to get wrong and this model cannot fail for a lock-order
+/// reason; the order is enforced by the debug-build rank checker in every
+/// std test (`channel/inverted-lock-order`). It does catch the items a
+/// forced close forgets (`channel/force-close-leaks-items`).
 #[test]
-fn opposite_orders_on_two_channels_do_not_deadlock() {
+fn crossed_operations_on_two_channels_racing_clear_release_each_item_once() {
     loom_model(|| {
         let chans: Arc<Channels<Item>> = Arc::new(Channels::new());
         let a = chans.create(OP).unwrap();
