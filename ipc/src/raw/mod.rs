@@ -99,6 +99,11 @@ impl<R: Region> RawQueue<R> {
         if tb >= ring || hb >= ring {
             return Err(Corruption("position out of range"));
         }
+        // Records are 8-byte aligned: this keeps a record header from
+        // straddling the end of the data area.
+        if tb % 8 != 0 || hb % 8 != 0 {
+            return Err(Corruption("position not a multiple of 8"));
+        }
         let used = ((tb + ring - hb) % ring) as usize;
         let items = ti.wrapping_sub(hi);
         if used > self.r.capacity() {
