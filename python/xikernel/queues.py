@@ -43,7 +43,6 @@ from __future__ import annotations
 import math
 import pickle
 import queue
-import time
 import weakref
 from typing import Any
 
@@ -105,12 +104,6 @@ _PICKLED = 1
 #: What get() returns in place of an item whose interpreter was destroyed
 #: (the default ``unbounditems`` policy).
 UNBOUND: UnboundItem = UnboundItem.singleton("queue", __name__)
-
-# How long one blocking put waits, at most, before returning to Python so
-# that signal handlers (Ctrl-C) run; the wake-up itself is immediate.
-# (`get_wait` checks for signals itself; `put_wait` does not.)
-_SIGNAL_CHECK = 0.1
-
 
 def _serialize_unbound(unbound: object) -> tuple[int]:
     if unbound is UNBOUND:
@@ -292,8 +285,9 @@ class Queue:
         """Add the object to the queue.
 
         This blocks while the queue is full: until a get() makes room (the
-        kernel wakes this call; no polling) or ``timeout`` seconds pass
-        (fractions count; None waits forever), then raises QueueFull.
+        kernel wakes this call, with the GIL released; no polling) or
+        ``timeout`` seconds pass (fractions count; None waits forever),
+        then raises QueueFull. Ctrl-C interrupts the wait.
 
         If "syncobj" is None (the default) then it uses the
         queue's default, set with create().
@@ -351,17 +345,12 @@ class Queue:
             return
         except queue.Full:
             pass
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = _SIGNAL_CHECK
-            if deadline is not None:
-                left = min(left, max(0.0, deadline - time.monotonic()))
-            try:
-                _queues.put_wait(self._id, obj, fmt, unboundop, left)
-                return
-            except queue.Full as exc:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise _as(exc, QueueFull)
+        try:
+            # One wait, woken by a get; signal handlers run while it waits
+            # (an exception they raise ends it, the item not put).
+            _queues.put_wait(self._id, obj, fmt, unboundop, timeout)
+        except queue.Full as exc:
+            raise _as(exc, QueueFull)
 
     def put_nowait(self, obj: object, *, syncobj: bool | None = None,
                    unbound: object = None) -> None:
