@@ -15,7 +15,7 @@
 //! (the codec's `XI` header, pickle's `\x80`). See [`value`].
 //!
 //! Blocking calls sleep on the segment's futexes with the GIL released and
-//! run the signal handlers at least every `CHECK_PERIOD` ([`wait`]).
+//! run the signal handlers at least every `SIGNAL_PERIOD` ([`wait`]).
 //!
 //! State: per-interpreter module state holds `queue.Full`, `queue.Empty`
 //! and the pickler's `dumps`/`loads`, installed by `xikernel.mp` through

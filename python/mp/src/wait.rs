@@ -2,7 +2,7 @@
 //! the GIL and run the signal handlers while they sleep.
 //!
 //! The queue's blocking calls take a `Wait` (a deadline plus an
-//! interruption check that runs at least every `CHECK_PERIOD` with no lock
+//! interruption check that runs at least every `SIGNAL_PERIOD` with no lock
 //! of the queue held). Here the check re-attaches the thread state, runs
 //! `PyErr_CheckSignals` (Ctrl-C's `KeyboardInterrupt`, or any handler's
 //! exception, stops the call having done nothing) and detaches again; the
@@ -13,8 +13,9 @@ use core::time::Duration;
 
 use pyo3_ffi as ffi;
 use pyo3_ffi::PyObject;
-use xikernel_ipc::{Deadline, Wait};
+use xikernel_ipc::{Deadline, Every, Wait};
 use xikernel_py::ffi::{PyErrSet, PyResult};
+use xikernel_py::interp::SIGNAL_PERIOD;
 
 /// A `timeout` argument: `None` (or absent) waits forever; a number of
 /// seconds (fractions kept) otherwise. A negative timeout is an expired
@@ -27,7 +28,7 @@ pub unsafe fn deadline_arg(t: *mut PyObject) -> PyResult<Deadline> {
     // SAFETY: `t` is NULL or a borrowed argument (caller).
     unsafe {
         if t.is_null() || t == ffi::Py_None() {
-            return Ok(Deadline::NEVER);
+            return Ok(Deadline::never());
         }
         let secs = ffi::PyFloat_AsDouble(t);
         if secs == -1.0 && !ffi::PyErr_Occurred().is_null() {
@@ -66,7 +67,7 @@ pub unsafe fn bool_arg(b: *mut PyObject, default: bool) -> PyResult<bool> {
 pub unsafe fn blocking<T>(deadline: Deadline, op: impl FnOnce(Wait<'_>) -> T) -> T {
     // SAFETY: GIL held (caller): detach our thread state.
     let ts = Cell::new(unsafe { ffi::PyEval_SaveThread() });
-    let mut check = || {
+    let mut check = Every::new(SIGNAL_PERIOD, || {
         // SAFETY: `ts` is this thread's detached state; re-attaching it
         // takes the GIL, under which signal handlers may run; then we
         // detach again before going back to sleep.
@@ -76,8 +77,8 @@ pub unsafe fn blocking<T>(deadline: Deadline, op: impl FnOnce(Wait<'_>) -> T) ->
             ts.set(ffi::PyEval_SaveThread());
             stop
         }
-    };
-    let r = op(Wait::new(deadline).interruptible(&mut check));
+    });
+    let r = op(Wait::until(deadline).interruptible(&mut check));
     // SAFETY: re-attach the state detached above (the GIL is ours again
     // when this returns, as the caller expects).
     unsafe { ffi::PyEval_RestoreThread(ts.get()) };
