@@ -1,6 +1,7 @@
 """The README's Python examples run as written: every ```python block of
-README.md (the repository root's) runs in a fresh interpreter of this
-environment and must exit 0; each line of the form `print(...)   # text`
+README.md (the repository root's), saved as a script, runs in a fresh
+interpreter of this environment and must exit 0 (a script, not `-c`:
+`multiprocessing` and the interpreter pool load `__main__` by its file); each line of the form `print(...)   # text`
 must print `text`, in order.
 
 Run by python/run-cpython-tests.sh, with the developer build or the
@@ -11,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import unittest
 
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
@@ -34,9 +36,12 @@ class ReadmeTests(unittest.TestCase):
             self.skipTest(f"xikernel.queues unavailable: {e}")
         for i, code in enumerate(blocks()):
             with self.subTest(block=i):
-                r = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                   text=True, timeout=120,
-                                   cwd=os.path.dirname(os.path.abspath(__file__)))
+                with tempfile.TemporaryDirectory() as tmp:
+                    script = os.path.join(tmp, f"readme_example_{i}.py")
+                    with open(script, "w", encoding="utf-8") as f:
+                        f.write(code)
+                    r = subprocess.run([sys.executable, script], capture_output=True,
+                                       text=True, timeout=120, cwd=tmp)
                 self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
                 want = [m.group(1).strip() for line in code.splitlines()
                         if (m := EXPECT.match(line))]
