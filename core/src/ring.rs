@@ -12,9 +12,11 @@
 //!   Pops drain what is left and only then report [`PopError::Closed`];
 //!   everything written before `close` is visible to whoever observes the
 //!   closed state (push, pop, [`is_closed`](Ring::is_closed)).
-//! - **minimal orderings, no `SeqCst`**: every ordering below is the weakest
-//!   one a loom model accepts, and each is recorded with the model that fails
-//!   when it is weakened in `docs/orderings.md` (`## ring`). In particular the
+//! - **minimal orderings, no `SeqCst`**: every ordering of the ring is the
+//!   weakest its loom models accept (each non-`Relaxed` one, weakened one
+//!   step, is caught; `docs/orderings.md`, `## ring`, names the model; the
+//!   kernel's knowingly stronger orderings are all elsewhere, listed at the
+//!   top of that file). In particular the
 //!   full/empty decisions do not pay for a `fence(SeqCst)` (an `mfence` on
 //!   x86) as `ArrayQueue` does. The price: ring operations are linearizable
 //!   with respect to happens-before but do not join the single total order
