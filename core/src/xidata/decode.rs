@@ -69,6 +69,12 @@ pub enum Event<'a> {
     /// Bytes.
     Bytes(&'a [u8]),
     /// A tuple of this many items begins; the items follow, then `TupleEnd`.
+    ///
+    /// The count has been checked against the bytes that remain, but each
+    /// tuple on its own: nested headers may each claim the same trailing
+    /// bytes (the input is then rejected later). A consumer that allocates
+    /// from counts should stop once the open tuples together owe more items
+    /// than bytes remain, as [`decode_with`](super::decode_with) does.
     TupleStart(usize),
     /// The innermost open tuple is complete.
     TupleEnd,
