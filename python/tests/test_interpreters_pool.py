@@ -738,7 +738,16 @@ class KeyboardInterruptTest(PoolTestCase):
 
         def interrupt_when_joining():
             joining.wait()
-            signal.pthread_kill(main.ident, signal.SIGINT)
+            # A SIGINT that lands just before the join blocks in C is seen
+            # only when the join returns (CPython's race): send again until
+            # the pool's handler has visibly run (it cancels the waiting).
+            while True:
+                signal.pthread_kill(main.ident, signal.SIGINT)
+                deadline = time.monotonic() + 2
+                while time.monotonic() < deadline:
+                    if any(f.cancelled() for f in waiting):
+                        return
+                    time.sleep(0.01)
 
         t = threading.Thread(target=interrupt_when_joining)
         t.start()

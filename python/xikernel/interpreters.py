@@ -657,7 +657,7 @@ class InterpreterPoolExecutor(_base.Executor):
         with _global_lock:
             _pools.add(pool)
         # Dropped without shutdown: stop once the queued work is done.
-        weakref.finalize(self, _Pool.shutdown, pool, False)
+        weakref.finalize(self, _dropped, pool)
 
     def submit(self, fn, /, *args, **kwargs):
         """Schedules ``fn(*args, **kwargs)``; ``fn`` may be a script (str)."""
@@ -741,6 +741,19 @@ class InterpreterPoolExecutor(_base.Executor):
 
 
 _counter = itertools.count()
+
+
+def _dropped(pool):
+    """The executor was collected without shutdown: shut its pool down.
+
+    From a new thread: the collection can happen in any thread at any
+    allocation, including one holding `pool.lock` (the collector's), and
+    that lock is not reentrant.
+    """
+    try:
+        threading.Thread(target=pool.shutdown, args=(False,)).start()
+    except RuntimeError:  # interpreter exit: _python_exit has done it
+        pass
 
 
 def _pickled_call(fn, args):
