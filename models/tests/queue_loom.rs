@@ -289,3 +289,33 @@ fn set_running_races_destroy() {
         }
     });
 }
+
+/// An interpreter's destruction races the queue's destroy: items the
+/// rebuild cannot put back (the destroy closed the store meanwhile) are
+/// released with **their own** owners, not the destroyed interpreter's.
+/// The first implementation passed the destroyed interpreter for all of
+/// them (planted as `queue/stranded-items-wrong-owner`).
+#[test]
+fn destroy_during_clear_interpreter_keeps_owners() {
+    loom_model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let q = Arc::new(Queues::new().with_release(Box::new(|it: Item, owner| {
+            let real = if it.0 == b'M' { MAIN } else { SUB };
+            assert_eq!(owner, real, "item {} released as {owner}'s", it.0 as char);
+        })));
+        let qid = q.create(2, D).unwrap();
+        q.try_push(MAIN, qid, Item(b'M', drops.clone()), UnboundOp::Replace)
+            .map_err(|e| e.error())
+            .unwrap();
+        q.try_push(SUB, qid, Item(b'S', drops.clone()), UnboundOp::Replace)
+            .map_err(|e| e.error())
+            .unwrap();
+        let clearer = {
+            let q = q.clone();
+            thread::spawn(move || q.clear_interpreter(SUB))
+        };
+        q.destroy(qid).unwrap();
+        clearer.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 2, "each released exactly once");
+    });
+}
