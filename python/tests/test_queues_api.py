@@ -166,13 +166,39 @@ class BlockingTests(Base):
         self.assertEqual(got, "from sub")
 
     def test_blocked_put_is_woken_by_a_get(self):
+        # The get runs only once the put is inside put_wait, so the put
+        # must wait there (not fail, not poll) until the get makes room.
         q = queues.create(1)
         q.put(1)
+        real = queues._queues
+        waiting = threading.Event()
+
+        class Spy:
+            def __getattr__(self, name):
+                attr = getattr(real, name)
+                if name != "put_wait":
+                    return attr
+
+                def put_wait(*a, **k):
+                    waiting.set()
+                    return attr(*a, **k)
+                return put_wait
+
         taken = []
-        t = threading.Thread(target=lambda: taken.append(q.get()))
+
+        def getter():
+            if waiting.wait(30):
+                taken.append(q.get())
+
+        t = threading.Thread(target=getter)
         t.start()
-        q.put(2)  # blocks until the thread's get() makes room
-        t.join()
+        queues._queues = Spy()
+        try:
+            q.put(2)  # full: waits in put_wait until the getter's get
+        finally:
+            queues._queues = real
+            waiting.set()
+            t.join()
         self.assertEqual(taken, [1])
         self.assertEqual(q.get_nowait(), 2)
 
