@@ -16,14 +16,80 @@
 use std::io::Read;
 
 use rustix::process::{getpid, test_kill_process, Pid};
-use xikernel::__private::sync::{AtomicU64, Ordering::Relaxed};
+use xikernel::__private::sync::{AtomicPtr, AtomicU64, Ordering::*};
 
 /// Cached identity of this process (0 = not yet computed), with the pid it
-/// was computed for: a forked child has another pid and recomputes.
+/// was computed for: a forked child has another pid and recomputes. Used
+/// only where the wipe-on-fork page below is unavailable (Linux < 4.14):
+/// it costs a `getpid` system call per lock acquisition.
 static CACHED: AtomicU64 = AtomicU64::new(0);
+
+/// A private page advised `MADV_WIPEONFORK` holding this process's
+/// identity: a forked child sees it zeroed and recomputes, so the fast path
+/// is one load, no system call. Null until first use; `usize::MAX` if the
+/// kernel refused the advice.
+static WIPE_PAGE: AtomicPtr<AtomicU64> = AtomicPtr::new(core::ptr::null_mut());
+
+fn wipe_page() -> Option<&'static AtomicU64> {
+    // Acquire: pairs with the Release publication below (the page is
+    // mapped and advised before its address is visible).
+    let mut p = WIPE_PAGE.load(Acquire);
+    if p.is_null() {
+        p = map_wipe_page();
+        if let Err(other) = WIPE_PAGE.compare_exchange(core::ptr::null_mut(), p, Release, Acquire) {
+            // Another thread won; ours leaks one page (first use only).
+            p = other;
+        }
+    }
+    if p as usize == usize::MAX {
+        return None;
+    }
+    // SAFETY: a page mapped for the life of the process (never unmapped),
+    // page aligned, holding one AtomicU64 (valid for any bits, zero-filled).
+    Some(unsafe { &*p })
+}
+
+fn map_wipe_page() -> *mut AtomicU64 {
+    use rustix::mm::{madvise, mmap_anonymous, Advice, MapFlags, ProtFlags};
+    const FAILED: *mut AtomicU64 = usize::MAX as *mut AtomicU64;
+    // SAFETY: a fresh private anonymous page at an address the kernel
+    // picks: it aliases nothing.
+    let Ok(p) = (unsafe {
+        mmap_anonymous(
+            core::ptr::null_mut(),
+            4096,
+            ProtFlags::READ | ProtFlags::WRITE,
+            MapFlags::PRIVATE,
+        )
+    }) else {
+        return FAILED;
+    };
+    // SAFETY: advising our own fresh mapping.
+    if unsafe { madvise(p, 4096, Advice::LinuxWipeOnFork) }.is_err() {
+        return FAILED;
+    }
+    p.cast()
+}
+
+fn compute() -> u64 {
+    let pid = getpid().as_raw_pid() as u32;
+    let tag = stat(pid).map_or(0, |s| s.start as u32);
+    (u64::from(pid) << 32) | u64::from(tag)
+}
 
 /// This process's owner identity.
 pub fn me() -> u64 {
+    if let Some(page) = wipe_page() {
+        // Relaxed: a pure function of the process; a forked child's copy
+        // of the page is zero, so a nonzero value is this process's.
+        let id = page.load(Relaxed);
+        if id != 0 {
+            return id;
+        }
+        let id = compute();
+        page.store(id, Relaxed);
+        return id;
+    }
     let pid = getpid().as_raw_pid() as u32;
     // Relaxed: the cache is a pure function of the pid, any value read is
     // either ours or rejected by the pid check.
@@ -31,8 +97,7 @@ pub fn me() -> u64 {
     if cached >> 32 == u64::from(pid) {
         return cached;
     }
-    let tag = stat(pid).map_or(0, |s| s.start as u32);
-    let id = (u64::from(pid) << 32) | u64::from(tag);
+    let id = compute();
     CACHED.store(id, Relaxed);
     id
 }
