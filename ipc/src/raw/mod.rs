@@ -15,7 +15,7 @@
 pub mod sink;
 pub mod sync;
 
-use xikernel::__private::sync::Ordering::*;
+use xikernel::__private::sync::{Backoff, Ordering::*, MODEL_CHECKING};
 
 use crate::error::{Corruption, PopError, PushError};
 use crate::layout::{
@@ -25,6 +25,24 @@ use crate::region::{Region, Step};
 use sink::Sink;
 use sync::{lock, notify, sleep_until, unlock, wake, Stop};
 use xikernel::wait::Wait;
+
+/// Spins and yields briefly (bounded, a few microseconds) until `ready`:
+/// a running partner usually makes progress sooner than a futex sleep and
+/// wake-up round trip (as the kernel's blocking layer does). Not under the
+/// model checkers, where it would only multiply the schedules.
+fn spin_until(ready: impl Fn() -> bool) -> bool {
+    if MODEL_CHECKING {
+        return false;
+    }
+    let mut backoff = Backoff::new();
+    while !backoff.is_completed() {
+        if ready() {
+            return true;
+        }
+        backoff.snooze();
+    }
+    false
+}
 
 /// An operation's failure, or (models only) the participant's crash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -316,6 +334,9 @@ impl<R: Region> RawQueue<R> {
                 Err(_) => true, // let the push report it
             }
         };
+        if spin_until(ready) {
+            return Ok(());
+        }
         let res = sleep_until(
             &self.r,
             &c.wake.not_full_seq,
@@ -445,6 +466,9 @@ impl<R: Region> RawQueue<R> {
             // Acquire: as in pop.
             c.wake.closed.load(Acquire) != 0 || c.prod.pos.load(Acquire) != c.cons.pos.load(Acquire)
         };
+        if spin_until(ready) {
+            return Ok(());
+        }
         let res = sleep_until(
             &self.r,
             &c.wake.not_empty_seq,
