@@ -88,7 +88,11 @@ impl Options {
                 } else {
                     o.as_str()
                 };
-                o == kind || o == area
+                // `kind:area` (e.g. `loom:ring`) needs both.
+                match o.split_once(':') {
+                    Some((k, a)) => k == kind && a == area,
+                    None => o == kind || o == area,
+                }
             })
     }
 }
@@ -105,7 +109,8 @@ usage: cargo verify [--quick | --deep] [--only <area>]... [--seed <u64>] [--out 
                    --loom-budget, else at the largest bound that does; long fuzzing,
                    many more iterations, every mutation, Miri on every test
   --only <area>    run only rows of this kind (loom, shuttle, lin, proptest, fuzz,
-                   miri, soak, mutations) or area (ring, list, channel, python, ...); repeatable
+                   miri, soak, mutations) or area (ring, list, channel, python, ...), or
+                   both as kind:area (loom:ring); repeatable
   --seed <u64>     seed for stress rounds, proptest and shuttle (replay a failure)
   --out <file.md>  also write the markdown report there (e.g. docs/verification-report.md)
   --timeout <s>    per-command timeout (default 600)
@@ -161,4 +166,33 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, Str
         }
     }
     Ok(opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_args;
+
+    fn opts(args: &[&str]) -> super::Options {
+        parse_args(args.iter().map(|s| s.to_string())).unwrap()
+    }
+
+    #[test]
+    fn only_selects_by_kind_area_or_both() {
+        let o = opts(&["--only", "loom:ring", "--only", "python"]);
+        assert!(o.selects("loom", "ring"));
+        assert!(!o.selects("loom", "list"));
+        assert!(!o.selects("shuttle", "ring"));
+        assert!(o.selects("mutations", "python"));
+        assert!(opts(&[]).selects("anything", "at-all"));
+    }
+
+    #[test]
+    fn a_partial_run_has_its_own_report() {
+        assert_eq!(opts(&[]).report_stem(), "report");
+        assert_eq!(
+            opts(&["--only", "loom:ring", "--only", "x/y"]).report_stem(),
+            "report-only-loom_ring+x_y"
+        );
+        assert!(parse_args(["--loom-budget".to_string()]).is_err());
+    }
 }
