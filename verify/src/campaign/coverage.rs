@@ -119,6 +119,8 @@ pub fn markdown(ctx: &Ctx, rows: &[Row]) -> String {
         let in_catalogue = catalogue.get(area).copied().unwrap_or(0);
         let twins_text = if in_catalogue == 0 && ran.is_empty() {
             "-".to_string()
+        } else if ran.is_empty() {
+            format!("none run here ({in_catalogue} in the catalogue)")
         } else {
             format!(
                 "{caught} of {} run caught ({in_catalogue} in the catalogue)",
