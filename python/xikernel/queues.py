@@ -105,6 +105,7 @@ _PICKLED = 1
 #: (the default ``unbounditems`` policy).
 UNBOUND: UnboundItem = UnboundItem.singleton("queue", __name__)
 
+
 def _serialize_unbound(unbound: object) -> tuple[int]:
     if unbound is UNBOUND:
         unbound = _CROSSINTERP_UNBOUND
