@@ -18,9 +18,10 @@ over the rounds of each case, and the targets of issue #17:
 - Start-up: from the constructor to the first result of a 2-worker pool,
   and the ``shutdown(wait=True)`` after it.
 
-Usage: python bench_pool.py [--rounds N] [--quick] [--markdown FILE]
-(needs python/build first on PYTHONPATH: run it as
-``PYTHONPATH=python/build:python python3 python/bench_pool.py``).
+Usage: python3 python/bench_pool.py [--rounds N] [--quick] [--markdown FILE]
+with CPython 3.13 after ``bash python/build.sh`` (each child gets
+python/build and python/ first on PYTHONPATH); ``--markdown`` replaces
+the table between the markers in FILE (docs/python-interpreters.md).
 """
 
 # Only cheap imports at the top: the workers of every pool import this
