@@ -92,8 +92,10 @@ struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
-/// A bounded lock-free MPMC ring that can be closed; see the [module
-/// docs](self) for the algorithm, bit layout and ordering argument.
+/// A bounded lock-free MPMC ring that can be closed: Vyukov's
+/// sequence-stamped slots (as crossbeam's `ArrayQueue`), with the closed
+/// mark in the tail index, so no push slips in after `close`, and pops
+/// drain what is left before they report `Closed`. Any capacity >= 1.
 ///
 /// ```
 /// use xikernel::Ring;

@@ -41,7 +41,6 @@ fn interrupted_send_withdraws_its_item() {
         panic!("expected Interrupted with the item, got {r:?}");
     };
     assert_eq!((c, item.tag), (cid, "a"), "the item comes back");
-    drop(interrupt);
     assert_eq!(calls, 3, "checked until it said stop, then no more");
     assert_eq!(ch.len(cid), Ok(0), "the item was withdrawn");
     drop(item);
@@ -98,7 +97,6 @@ fn interrupted_recv_takes_nothing() {
     });
     let r = ch.recv_wait(I2, cid, Wait::timeout(LONG).interruptible(&mut check));
     assert_eq!(got(r), Err(Interrupted(cid)));
-    drop(check);
     assert_eq!(calls, 2);
     ch.send(I1, cid, l.item("b"), Replace).unwrap();
     let mut always = Every::new(EVERY, || true);
@@ -167,7 +165,6 @@ fn interrupted_push_hands_its_item_back() {
         panic!("expected Interrupted with the item, got {r:?}");
     };
     assert_eq!(item.tag, "x", "nothing lost");
-    drop(check);
     assert_eq!(calls, 2);
     assert_eq!(q.len(qid), Ok(1), "nothing duplicated");
     drop(item);

@@ -1,6 +1,6 @@
 //! Shared harness for the loom and shuttle models in `tests/`.
 //!
-//! Every model goes through [`loom_model`] or [`shuttle_check`], so that the
+//! Every model goes through `loom_model` or `shuttle_check`, so that the
 //! bounds CI uses are set in one place and can be raised from the
 //! environment for the verification campaign:
 //!

@@ -1,14 +1,14 @@
 //! Reference models, history recording, linearizability checking and the
 //! verification campaign for xikernel.
 //!
-//! - [`reference`]: sequential, obviously-correct models (the oracles);
+//! - [`reference`](mod@reference): sequential, obviously-correct models (the oracles);
 //! - [`history`]: recording invocation/response events from real runs;
 //! - [`lin`]: the Wing–Gong/Lowe linearizability checker with minimal
 //!   counterexamples;
 //! - [`stress`] (queues) and [`stress_channel`] (a channel): concurrent
 //!   std-thread runs whose histories are checked, and
 //!   [`planted`], queues with deliberate bugs that prove the checker works;
-//! - [`shuttle_lin`] (feature `shuttle`): the same workloads under
+//! - `shuttle_lin` (feature `shuttle`): the same workloads under
 //!   shuttle's schedulers, for replayable histories (`lin-shuttle` binary);
 //! - [`campaign`]: `cargo verify`.
 

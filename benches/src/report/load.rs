@@ -31,7 +31,7 @@ impl Group {
 }
 
 /// Every group under `dir` (criterion's output directory, usually
-/// `target/criterion`), in the report's order (see [`super::targets::rank`]).
+/// `target/criterion`), in the report's order (see `targets::rank`).
 pub fn load(dir: &Path) -> io::Result<Vec<Group>> {
     let mut groups: BTreeMap<String, Vec<Bench>> = BTreeMap::new();
     for group_dir in fs::read_dir(dir)? {

@@ -14,7 +14,7 @@
 //! exactly once through the registry's [`ReleaseFn`] with its owner, always
 //! **outside** the channel lock (it is the caller's code).
 //!
-//! Blocking (`std` only) parks on two [`Notifier`](crate::wait::Notifier)s
+//! Blocking (`std` only) parks on two [`Notifier`]s
 //! per channel, one for receivers waiting for items and one for senders
 //! waiting for their item to be taken, and takes a
 //! [`Wait`](crate::wait::Wait): real wake-ups, no polling, fractional

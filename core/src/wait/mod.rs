@@ -79,11 +79,11 @@
 //!
 //! ## What proves it
 //!
-//! `models/tests/wait_loom.rs` (lost wake-ups and the fences, on the real
-//! `Ring` and `List`), `models/tests/wait_shuttle.rs` (many threads,
-//! exactly-once delivery racing `close`), `core/tests/wait_blocking.rs`
-//! (timeouts, real threads, stress) and the planted bugs in
-//! `verify/mutations/wait.toml`; orderings in `docs/orderings.md`.
+//! loom models of lost wake-ups and of both fences (on the real `Ring` and
+//! `List`, each fence weakened in turn must fail them), shuttle models
+//! with many threads racing `close` for exactly-once delivery, tests of
+//! timeouts and interruption with real threads, and a catalogue of planted
+//! bugs that those checks must catch.
 
 mod deadline;
 mod interrupt;

@@ -42,8 +42,7 @@ use crate::sync::{fence, AtomicUsize, Backoff, Condvar, Mutex, Ordering, MODEL_C
 /// Either the waiter sees *X* or the waker sees the waiter. A waiter stays
 /// counted across its spurious wake-ups and re-checks (it holds `lock`
 /// during every re-check), so the argument covers every round, not only the
-/// first. `docs/orderings.md` (`## wait`) lists which model fails when
-/// either fence is weakened.
+/// first. A loom model fails when either fence is weakened.
 ///
 /// ## Why a `Condvar` and not a list of parked threads
 ///

@@ -4,7 +4,8 @@
 use core::fmt;
 
 /// Why a decode was rejected. Stable: the golden vectors and the Python
-/// reference use the same names (see `docs/wire-format.md`, "Rejections").
+/// reference use the same names (the format specification's list of
+/// rejections).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DecodeErrorKind {

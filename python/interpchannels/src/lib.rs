@@ -6,15 +6,15 @@
 //!
 //! | Python | here |
 //! |---|---|
-//! | `create`, `destroy`, `list_all`, `send`, `send_buffer`, `recv`, `close`, `release`, `get_count`, `get_info`, `get_channel_defaults`, `list_interpreters`, `_channel_id`, `_register_end_types` | [`funcs`] |
-//! | `ChannelID` (ids refcounted: the channel dies with its last id object) | [`cid`] |
-//! | `ChannelInfo` struct sequence | [`info`] |
-//! | `ChannelError` and its four subclasses | [`errors`] |
-//! | blocking `send` and the extra `recv_wait`: GIL released, kernel wake-ups, signal checks | [`wait`] |
-//! | objects crossing (kernel XI data, CPython's registry for the rest) | [`item`] |
+//! | `create`, `destroy`, `list_all`, `send`, `send_buffer`, `recv`, `close`, `release`, `get_count`, `get_info`, `get_channel_defaults`, `list_interpreters`, `_channel_id`, `_register_end_types` | `funcs` |
+//! | `ChannelID` (ids refcounted: the channel dies with its last id object) | `cid` |
+//! | `ChannelInfo` struct sequence | `info` |
+//! | `ChannelError` and its four subclasses | `errors` |
+//! | blocking `send` and the extra `recv_wait`: GIL released, kernel wake-ups, signal checks | `wait` |
+//! | objects crossing (kernel XI data, CPython's registry for the rest) | `item` |
 //!
 //! The channels themselves are one process-global `Channels` registry
-//! ([`global`]) shared by every interpreter that imports the module; each
+//! (`global`) shared by every interpreter that imports the module; each
 //! import gets its own module object and state (multi-phase init,
 //! `Py_MOD_PER_INTERPRETER_GIL_SUPPORTED`).
 

@@ -12,10 +12,10 @@
 //! Values: the kernel's codec (`xikernel_py::convert::encode_codec`) for
 //! what it carries, pickle protocol 5 (`multiprocessing`'s
 //! `ForkingPickler`) for the rest; a message says which by its first bytes
-//! (the codec's `XI` header, pickle's `\x80`). See [`value`].
+//! (the codec's `XI` header, pickle's `\x80`). See the `value` module.
 //!
 //! Blocking calls sleep on the segment's futexes with the GIL released and
-//! run the signal handlers at least every `SIGNAL_PERIOD` ([`wait`]).
+//! run the signal handlers at least every `SIGNAL_PERIOD` (the `wait` module).
 //!
 //! State: per-interpreter module state holds `queue.Full`, `queue.Empty`
 //! and the pickler's `dumps`/`loads`, installed by `xikernel.mp` through

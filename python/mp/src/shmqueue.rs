@@ -289,7 +289,7 @@ fn spin(ready: impl Fn() -> bool) -> bool {
             return true;
         }
         i += 1;
-        if i % 64 == 0 {
+        if i & 63 == 0 {
             if start.elapsed() >= SPIN {
                 return false;
             }

@@ -1,7 +1,7 @@
 //! Linearizability checking of recorded histories against a sequential
 //! reference model.
 //!
-//! The search ([`search`]) is Wing & Gong's, with Lowe's memoisation: a state
+//! The search (`search`) is Wing & Gong's, with Lowe's memoisation: a state
 //! of the search is (set of operations already linearized, model state), and
 //! a state seen once is never explored again. An operation may be linearized
 //! next only if it was invoked before every not-yet-linearized operation
