@@ -41,7 +41,7 @@ impl Runtime {
         })));
         Arc::new(Runtime {
             queues: Queues::new().with_release(Interpreters::router(&interps)),
-            channels: Channels::new(),
+            channels: Channels::new().with_release(Interpreters::router(&interps)),
             interps,
             releases: Arc::new(AtomicUsize::new(0)),
         })
