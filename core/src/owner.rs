@@ -23,6 +23,12 @@ use core::fmt;
 
 /// An interpreter id. CPython numbers interpreters from 0 (the main
 /// interpreter) upwards and never reuses an id.
+///
+/// ```
+/// use xikernel::{InterpId, MAIN};
+/// assert_eq!(MAIN, InterpId(0));
+/// assert_eq!(InterpId(5).to_string(), "5");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct InterpId(pub u64);
 
@@ -37,6 +43,13 @@ impl fmt::Display for InterpId {
 
 /// What happens to an item when the interpreter that sent it is destroyed
 /// before it is received (CPython's `UNBOUND_*` constants).
+///
+/// ```
+/// use xikernel::UnboundOp;
+/// assert_eq!(UnboundOp::default(), UnboundOp::Replace);
+/// assert_eq!(UnboundOp::try_from(1), Ok(UnboundOp::Remove));
+/// assert_eq!(UnboundOp::Error as u8, 2);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 #[repr(u8)]
 pub enum UnboundOp {
@@ -139,6 +152,27 @@ pub type ReleaseFn<T> = Box<dyn Fn(T, InterpId) + Send + Sync>;
 /// A registry whose items must be unbound when an interpreter is
 /// destroyed (queues, channels; a runtime's own containers too).
 /// [`Interpreters::destroy`](crate::Interpreters::destroy) calls it.
+///
+/// ```
+/// use std::sync::Mutex;
+/// use xikernel::{ClearInterpreter, InterpId, Interpreters};
+///
+/// /// A runtime's own container of per-interpreter state.
+/// #[derive(Default)]
+/// struct Sessions(Mutex<Vec<InterpId>>);
+/// impl ClearInterpreter for Sessions {
+///     fn clear_interpreter(&self, interp: InterpId) {
+///         self.0.lock().unwrap().retain(|&i| i != interp);
+///     }
+/// }
+///
+/// let interps = Interpreters::new();
+/// let sub = interps.create().unwrap();
+/// let sessions = Sessions::default();
+/// sessions.0.lock().unwrap().push(sub);
+/// interps.destroy_from(xikernel::MAIN, sub, &[&sessions]).unwrap();
+/// assert!(sessions.0.lock().unwrap().is_empty());
+/// ```
 pub trait ClearInterpreter {
     /// `interp` is being destroyed: apply its items' [`UnboundOp`]s and
     /// release their data.

@@ -32,6 +32,16 @@ pub(super) struct Ends {
 /// A snapshot of a channel's state, field for field CPython's
 /// `_interpchannels.ChannelInfo`. The `*_associated` / `*_released` flags
 /// are relative to the interpreter that asked.
+///
+/// ```
+/// use xikernel::{Channels, UnboundOp, MAIN};
+/// let chans = Channels::new();
+/// let c = chans.create(UnboundOp::Replace).unwrap();
+/// chans.send(MAIN, c, 1, UnboundOp::Replace).unwrap();
+/// let info = chans.info(MAIN, c).unwrap();
+/// assert!(info.open && info.send_associated && !info.recv_associated);
+/// assert_eq!((info.count, info.num_interp_send), (1, 1));
+/// ```
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, Debug)]
 pub struct ChannelInfo {
     /// Neither closed nor closing.

@@ -119,6 +119,15 @@ impl<T> fmt::Display for SendError<T> {
 impl<T> core::error::Error for SendError<T> {}
 
 /// The Python exception class CPython raises for an error.
+///
+/// ```
+/// use xikernel::channel::ErrorClass;
+/// use xikernel::{ChannelError, ChannelId};
+/// let class = ChannelError::AlreadyClosed(ChannelId(3)).class();
+/// assert_eq!(class, ErrorClass::ChannelClosedError);
+/// assert_eq!(class.name(), "ChannelClosedError");
+/// assert!(!ErrorClass::TimeoutError.is_channel_error());
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[non_exhaustive]
 pub enum ErrorClass {

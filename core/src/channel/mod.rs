@@ -65,6 +65,13 @@ use crate::table::{Table, MAX_ID};
 use crate::wait::Notifier;
 
 /// A channel id: `u64`, from 0, monotonic, never reused.
+///
+/// ```
+/// use xikernel::{ChannelId, Channels, UnboundOp};
+/// let chans = Channels::<u8>::new();
+/// assert_eq!(chans.create(UnboundOp::Replace), Ok(ChannelId(0))); // from 0, never reused
+/// assert_eq!(ChannelId(7).to_string(), "7");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct ChannelId(pub u64);
 
@@ -75,6 +82,12 @@ impl fmt::Display for ChannelId {
 }
 
 /// Which end(s) a `close` or `release` applies to.
+///
+/// ```
+/// use xikernel::End;
+/// assert_eq!(End::from_flags(true, false), End::Send);
+/// assert_eq!(End::from_flags(false, false), End::Both);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum End {
     /// The sending end.
@@ -147,6 +160,20 @@ impl<T> Channel<T> {
 
 /// The channel registry: CPython's `_interpchannels` on a two-level-locked
 /// table. See the [module docs](self).
+///
+/// ```
+/// use std::sync::Arc;
+/// use xikernel::wait::Wait;
+/// use xikernel::{Channels, InterpId, Received, UnboundOp};
+///
+/// let chans = Arc::new(Channels::new());
+/// let c = chans.create(UnboundOp::Replace).unwrap();
+/// let tx = chans.clone();
+/// // Send-and-wait: returns once interpreter 2 has taken *this* item.
+/// let sender = std::thread::spawn(move || tx.send_wait(InterpId(1), c, "job", UnboundOp::Replace, Wait::forever()));
+/// assert_eq!(chans.recv_wait(InterpId(2), c, Wait::forever()), Ok(Received::Item("job")));
+/// assert!(sender.join().unwrap().is_ok());
+/// ```
 pub struct Channels<T> {
     table: Table<Channel<T>>,
     release: Option<ReleaseFn<T>>,

@@ -57,6 +57,16 @@ pub fn enter(id: InterpId) -> Entered {
 }
 
 /// Restores the previous current interpreter on drop.
+///
+/// ```
+/// use xikernel::interp::{enter, thread_current};
+/// use xikernel::{InterpId, MAIN};
+/// {
+///     let _in_sub = enter(InterpId(3));
+///     assert_eq!(thread_current(), InterpId(3));
+/// }
+/// assert_eq!(thread_current(), MAIN); // restored when the guard dropped
+/// ```
 #[derive(Debug)]
 #[must_use = "the interpreter is current only while the guard lives"]
 pub struct Entered {

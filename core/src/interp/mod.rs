@@ -46,6 +46,14 @@ use crate::table::Table;
 use crate::xidata::XiData;
 
 /// Who created an interpreter (CPython's `WHENCE_*`).
+///
+/// ```
+/// use xikernel::{Interpreters, Whence, MAIN};
+/// let interps = Interpreters::new();
+/// let sub = interps.create().unwrap();
+/// assert_eq!(interps.whence(MAIN), Ok(Whence::Runtime));
+/// assert_eq!(interps.whence(sub), Ok(Whence::Stdlib));
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[repr(u8)]
 pub enum Whence {
@@ -128,6 +136,19 @@ type CurrentHook = Box<dyn Fn() -> InterpId + Send + Sync>;
 type PendingSignal = Box<dyn Fn(InterpId) + Send + Sync>;
 
 /// The interpreter registry. See the module docs.
+///
+/// ```
+/// use xikernel::{InterpError, Interpreters, Queues, Channels, MAIN};
+///
+/// let interps = Interpreters::new();
+/// let (queues, chans) = (Queues::<u8>::new(), Channels::<u8>::new());
+/// let sub = interps.create().unwrap();
+/// interps.set_running(sub, true).unwrap();
+/// assert_eq!(interps.destroy_from(MAIN, sub, &[&queues, &chans]), Err(InterpError::Running(sub)));
+/// interps.set_running(sub, false).unwrap();
+/// interps.destroy_from(MAIN, sub, &[&queues, &chans]).unwrap();
+/// assert_eq!(interps.list_all().len(), 1); // main only
+/// ```
 pub struct Interpreters {
     table: Table<Interp>,
     current: Option<CurrentHook>,

@@ -115,6 +115,13 @@ impl<T> fmt::Display for QueuePushError<T> {
 impl<T> core::error::Error for QueuePushError<T> {}
 
 /// The Python exception class CPython raises for an error.
+///
+/// ```
+/// use xikernel::queue::QueueErrorClass;
+/// use xikernel::{QueueError, QueueId};
+/// assert_eq!(QueueError::Empty(QueueId(1)).class(), QueueErrorClass::QueueEmpty);
+/// assert_eq!(QueueErrorClass::QueueFull.name(), "QueueFull");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[non_exhaustive]
 pub enum QueueErrorClass {

@@ -83,6 +83,12 @@ use crate::table::{Table, MAX_ID};
 use crate::wait::Notifier;
 
 /// A queue id: from 1, monotonic, never reused.
+///
+/// ```
+/// use xikernel::{QueueDefaults, QueueId, Queues};
+/// let queues = Queues::<u8>::new();
+/// assert_eq!(queues.create(0, QueueDefaults::default()), Ok(QueueId(1))); // from 1, like CPython
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct QueueId(pub u64);
 
@@ -250,6 +256,19 @@ impl PushKind {
 
 /// The queue registry: CPython's `_interpqueues` on a two-level-locked
 /// table. See the [module docs](self).
+///
+/// ```
+/// use xikernel::{InterpId, QueueDefaults, QueueError, Queues, Received, UnboundOp};
+///
+/// let queues = Queues::new();
+/// let q = queues.create(-1, QueueDefaults::default()).unwrap(); // unbounded
+/// queues.bind(q).unwrap();
+/// queues.try_push(InterpId(1), q, b"payload".to_vec(), UnboundOp::Remove).unwrap();
+/// assert_eq!((queues.len(q), queues.capacity(q), queues.maxsize(q)), (Ok(1), Ok(None), Ok(-1)));
+/// assert_eq!(queues.try_pop(q), Ok(Received::Item(b"payload".to_vec())));
+/// queues.release(q).unwrap(); // the last binding: the queue is destroyed
+/// assert_eq!(queues.try_pop(q), Err(QueueError::NotFound(q)));
+/// ```
 pub struct Queues<T> {
     table: Table<Queue<T>>,
     release: Option<ReleaseFn<T>>,
@@ -535,6 +554,15 @@ impl<T> Drop for Queues<T> {
 
 /// A binding to one queue: pushes and pops without any lookup or lock.
 /// Dropping it releases the binding (see [`Queues::handle`]).
+///
+/// ```
+/// use xikernel::{QueueDefaults, Queues, Received, UnboundOp, MAIN};
+/// let queues = Queues::new();
+/// let q = queues.create(4, QueueDefaults::default()).unwrap();
+/// let h = queues.handle(q).unwrap(); // binds
+/// h.try_push(MAIN, 1u8, UnboundOp::Replace).unwrap();
+/// assert_eq!((h.id(), h.try_pop()), (q, Ok(Received::Item(1))));
+/// ```
 pub struct QueueHandle<'q, T> {
     queues: &'q Queues<T>,
     queue: Arc<Queue<T>>,

@@ -46,6 +46,21 @@ pub trait Interrupt {
 }
 
 /// A check the runtime supplies: `check()` every `period` of parking.
+///
+/// ```
+/// use std::time::Duration;
+/// use xikernel::wait::{Every, Wait};
+/// use xikernel::{BlockingRing, PopError};
+///
+/// let q = BlockingRing::<u8>::with_capacity(1);
+/// let mut checks = 0;
+/// // A runtime's check (CPython: run the signal handlers), every 1 ms parked.
+/// let mut check = Every::new(Duration::from_millis(1), || {
+///     checks += 1;
+///     checks == 2
+/// });
+/// assert_eq!(q.pop_wait(Wait::forever().interruptible(&mut check)), Err(PopError::Interrupted));
+/// ```
 pub struct Every<F> {
     period: Duration,
     check: F,

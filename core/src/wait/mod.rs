@@ -106,6 +106,37 @@ use crate::error::{PopError, PushError};
 /// Implementations must be linearizable and follow the kernel's close rule:
 /// after `close`, pushes fail with `Closed`, pops drain what is left and
 /// then fail with `Closed`.
+///
+/// ```
+/// use std::collections::VecDeque;
+/// use std::sync::Mutex;
+/// use xikernel::{Blocking, PopError, PushError, TryQueue};
+///
+/// /// A runtime's own queue, made blocking by the kernel's layer.
+/// #[derive(Default)]
+/// struct Mine(Mutex<(VecDeque<u8>, bool)>);
+/// impl TryQueue for Mine {
+///     type Item = u8;
+///     const BOUNDED: bool = false;
+///     fn try_push(&self, v: u8) -> Result<(), PushError<u8>> {
+///         let mut g = self.0.lock().unwrap();
+///         if g.1 { return Err(PushError::Closed(v)); }
+///         g.0.push_back(v);
+///         Ok(())
+///     }
+///     fn try_pop(&self) -> Result<u8, PopError> {
+///         let mut g = self.0.lock().unwrap();
+///         g.0.pop_front().ok_or(if g.1 { PopError::Closed } else { PopError::Empty })
+///     }
+///     fn close(&self) -> bool { !std::mem::replace(&mut self.0.lock().unwrap().1, true) }
+///     fn is_closed(&self) -> bool { self.0.lock().unwrap().1 }
+/// }
+///
+/// let q = Blocking::new(Mine::default());
+/// q.push(1).unwrap();
+/// q.close();
+/// assert_eq!((q.pop(), q.pop()), (Ok(1), Err(PopError::Closed)));
+/// ```
 pub trait TryQueue {
     /// The element type.
     type Item;
@@ -133,6 +164,16 @@ pub trait TryQueue {
 ///
 /// Share it with `Arc<Blocking<Q>>`. Use only its methods to push and pop:
 /// an operation on [`queue()`](Self::queue) directly wakes nobody.
+///
+/// ```
+/// use std::time::Duration;
+/// use xikernel::{Blocking, PopError, PushError, Ring};
+/// let q = Blocking::new(Ring::new(1));
+/// q.push('a').unwrap();
+/// assert!(matches!(q.push_timeout('b', Duration::from_millis(1)), Err(PushError::Timeout('b'))));
+/// assert_eq!(q.pop_timeout(Duration::ZERO), Ok('a'));
+/// assert_eq!(q.pop_timeout(Duration::ZERO), Err(PopError::Timeout));
+/// ```
 #[derive(Debug, Default)]
 pub struct Blocking<Q> {
     queue: Q,

@@ -7,6 +7,14 @@ use core::time::Duration;
 use super::{Deadline, Interrupt};
 
 /// Why a blocking call ended without completing.
+///
+/// ```
+/// use std::time::Duration;
+/// use xikernel::wait::{Notifier, Wait, WaitError};
+/// let n = Notifier::new();
+/// let r = n.wait_with(Wait::timeout(Duration::ZERO), 7, |s| Err::<(), _>(s));
+/// assert_eq!(r, Err((7, WaitError::Timeout)));
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[non_exhaustive]
 pub enum WaitError {

@@ -6,9 +6,25 @@ use crate::list::List;
 use crate::ring::Ring;
 
 /// A bounded MPMC queue with blocking operations: `push` waits while full.
+///
+/// ```
+/// use xikernel::BlockingRing;
+/// let q = BlockingRing::with_capacity(2);
+/// assert!(BlockingRing::<u8>::try_with_capacity(0).is_none()); // zero: `None` (or a panic from `with_capacity`)
+/// q.push(1).unwrap();
+/// assert_eq!(q.force_push(2), Ok(None));
+/// assert_eq!(q.force_push(3), Ok(Some(1))); // full: the oldest comes back
+/// ```
 pub type BlockingRing<T> = Blocking<Ring<T>>;
 
 /// An unbounded MPMC queue with blocking operations: only `pop` ever waits.
+///
+/// ```
+/// use xikernel::BlockingList;
+/// let q = BlockingList::unbounded();
+/// for i in 0..1000 { q.push(i).unwrap(); } // never waits
+/// assert_eq!(q.pop(), Ok(0));
+/// ```
 pub type BlockingList<T> = Blocking<List<T>>;
 
 /// `TryQueue` by delegation to the queue's inherent methods.

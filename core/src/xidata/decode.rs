@@ -139,6 +139,17 @@ enum State {
 /// everything the owned decoder checks (both read through one shared
 /// reader). After the last event of the top-level value it has also
 /// verified that no bytes trail; after an error it yields nothing more.
+///
+/// ```
+/// use xikernel::xidata::{to_vec, DecodeOptions, Event, Events, Value};
+/// let bytes = to_vec(&Value::from((7, "x"))).unwrap();
+/// let mut ev = Events::new(&bytes, &DecodeOptions::default()).unwrap();
+/// assert_eq!(ev.next_event().unwrap(), Some(Event::TupleStart(2)));
+/// assert_eq!(ev.next_event().unwrap(), Some(Event::Int(7)));
+/// assert!(matches!(ev.next_event().unwrap(), Some(Event::Str(s)) if s.as_str() == Some("x")));
+/// assert_eq!(ev.next_event().unwrap(), Some(Event::TupleEnd));
+/// assert_eq!(ev.next_event().unwrap(), None);
+/// ```
 #[derive(Debug)]
 pub struct Events<'a, 'r> {
     r: Reader<'a, 'r>,

@@ -223,6 +223,16 @@ fn write_value<S: Sink>(v: &Value, s: &mut S) {
 /// deeper than the reader allows) cannot cause UB: it only produces bytes
 /// that decoders reject. For a given value it writes exactly what
 /// [`encode`] writes.
+///
+/// ```
+/// use xikernel::xidata::{decode, Value, Writer};
+/// let mut out = Vec::new();
+/// let mut w = Writer::new(&mut out);
+/// w.tuple(2);
+/// w.int(1);
+/// w.str("one");
+/// assert_eq!(decode(&out).unwrap(), Value::from((1, "one")));
+/// ```
 #[derive(Debug)]
 pub struct Writer<'a> {
     out: &'a mut Vec<u8>,

@@ -41,6 +41,13 @@ pub enum DecodeErrorKind {
 }
 
 /// A rejected input: what was wrong and where.
+///
+/// ```
+/// use xikernel::xidata::{decode, DecodeErrorKind};
+/// let err = decode(b"XX\x01\x00").unwrap_err();
+/// assert_eq!(err.kind, DecodeErrorKind::BadMagic);
+/// assert_eq!(err.offset, 0);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DecodeError {
     /// The reason.

@@ -153,6 +153,15 @@ impl<'a> StrRef<'a> {
 /// An owned CPython string: code points U+0000..U+10FFFF, lone surrogates
 /// allowed. Stored as generalized UTF-8, so [`as_str`](Self::as_str) is free
 /// for ordinary strings.
+///
+/// ```
+/// use xikernel::xidata::{decode, to_vec, PyString, Value};
+/// // A lone surrogate, as CPython's str allows, survives the round trip.
+/// let s = PyString::from_code_points([0x61, 0xDC80]).unwrap();
+/// assert_eq!(s.as_str(), None); // not valid UTF-8
+/// let v = Value::Str(s);
+/// assert_eq!(decode(&to_vec(&v).unwrap()).unwrap(), v);
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct PyString {
     bytes: Vec<u8>,

@@ -16,6 +16,16 @@ use alloc::vec::Vec;
 /// [`Int`](Value::Int) (the [`BigInt`] type cannot hold them), and equality
 /// compares floats **bit-exactly** (`NaN == NaN` with the same payload,
 /// `0.0 != -0.0`), so `decode(encode(v)) == v` holds for every value.
+///
+/// ```
+/// use xikernel::xidata::Value;
+/// assert_eq!(Value::from(3u32), Value::Int(3));
+/// assert_eq!(Value::from(u64::MAX).as_i128(), Some(u64::MAX as i128)); // beyond i64: a BigInt
+/// assert_eq!(Value::from(None::<bool>), Value::None);
+/// assert_eq!(Value::from((1, "a")), Value::Tuple(vec![Value::Int(1), Value::from("a")]));
+/// assert_eq!(Value::from(vec![0u8, 1]), Value::Bytes(vec![0, 1]));
+/// assert_ne!(Value::from(0.0), Value::from(-0.0)); // bit-exact
+/// ```
 #[derive(Debug, Clone)]
 pub enum Value {
     /// `None`.
