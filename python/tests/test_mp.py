@@ -329,26 +329,38 @@ class Processes(unittest.TestCase):
 
 class Pools(unittest.TestCase):
     def test_pool_api(self):
+        # Every wait is bounded (a broken transport must fail, not hang).
+        T = 120
         for method in ("fork", "spawn"):
             ctx = mp.get_context(method)
             with ctx.Pool(2) as pool:
                 self.assertIsInstance(pool, mp.Pool)
                 self.assertIsInstance(pool._inqueue, mp.SimpleQueue)
-                self.assertEqual(pool.map(_square, range(100)), [x * x for x in range(100)])
-                self.assertEqual(pool.map(_square, range(100), chunksize=7),
+                self.assertEqual(pool.map_async(_square, range(100)).get(T),
                                  [x * x for x in range(100)])
-                self.assertEqual(list(pool.imap(_square, range(10))), [x * x for x in range(10)])
+                self.assertEqual(pool.map_async(_square, range(100), chunksize=7).get(T),
+                                 [x * x for x in range(100)])
+                it = pool.imap(_square, range(10))
+                self.assertEqual([it.next(T) for _ in range(10)], [x * x for x in range(10)])
+                it = pool.imap_unordered(_square, range(10))
+                self.assertEqual(sorted(it.next(T) for _ in range(10)), [x * x for x in range(10)])
+                self.assertEqual(pool.starmap_async(divmod, [(7, 2), (9, 4)]).get(T),
+                                 [(3, 1), (2, 1)])
+                self.assertEqual(pool.apply_async(divmod, (7, 2)).get(T), (3, 1))
+                self.assertEqual(pool.map_async(_square, [3]).get(T), [9])
+                self.assertRaises(KeyError, pool.apply_async(_raise, (1,)).get, T)
+                # The blocking forms, once the transport is known to work.
+                self.assertEqual(pool.map(_square, range(10)), [x * x for x in range(10)])
+                self.assertEqual(list(pool.imap(_square, range(3))), [0, 1, 4])
                 self.assertEqual(sorted(pool.imap_unordered(_square, range(10), 3)),
                                  [x * x for x in range(10)])
-                self.assertEqual(pool.starmap(divmod, [(7, 2), (9, 4)]), [(3, 1), (2, 1)])
-                self.assertEqual(pool.apply_async(divmod, (7, 2)).get(60), (3, 1))
-                self.assertEqual(pool.map_async(_square, [3]).get(60), [9])
-                self.assertRaises(KeyError, pool.apply, _raise, (1,))
+                self.assertEqual(pool.starmap(divmod, [(7, 2)]), [(3, 1)])
+                self.assertEqual(pool.apply(divmod, (7, 2)), (3, 1))
             pool.join()
 
     def test_pool_default_context(self):
         with mp.Pool(1) as pool:
-            self.assertEqual(pool.apply(_square, (4,)), 16)
+            self.assertEqual(pool.apply_async(_square, (4,)).get(120), 16)
         pool.join()
 
     def test_context_other_names_are_multiprocessing(self):

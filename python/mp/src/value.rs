@@ -65,7 +65,18 @@ impl Drop for PickleBuf {
 /// # Safety
 /// GIL held; `obj` live.
 pub unsafe fn encode(st: &State, obj: *mut PyObject) -> PyResult<Encoded> {
-    let mut out = Vec::with_capacity(32);
+    // A top-level bytes value is sized exactly (header, tag and length fit
+    // in 16 bytes): growing a Vec by doubling to 64 KiB would copy the
+    // payload a dozen times.
+    // SAFETY: GIL held; `obj` live; the size of an exact bytes object.
+    let cap = unsafe {
+        if ffi::PyBytes_CheckExact(obj) != 0 {
+            ffi::PyBytes_Size(obj) as usize + 16
+        } else {
+            64
+        }
+    };
+    let mut out = Vec::with_capacity(cap);
     // SAFETY: caller's contract.
     if unsafe { convert::encode_codec(obj, &mut out)? } {
         return Ok(Encoded::Codec(out));

@@ -348,6 +348,19 @@ unsafe fn new_str(s: StrRef<'_>) -> PyResult<Owned> {
     // (surrogates are allowed in a Python str built from kind 4 data).
     unsafe {
         if let Some(t) = s.as_str() {
+            if t.is_ascii() {
+                // ASCII: a compact ASCII str is its bytes, so copy them in
+                // (PyUnicode_FromStringAndSize would run its UTF-8 decoder,
+                // the largest cost of decoding a small tuple). A fresh str
+                // of maxchar 127 has exactly `len` bytes of data.
+                let o = Owned::from_new(ffi::PyUnicode_New(t.len() as ffi::Py_ssize_t, 127))?;
+                core::ptr::copy_nonoverlapping(
+                    t.as_ptr(),
+                    ffi::PyUnicode_DATA(o.as_ptr()).cast::<u8>(),
+                    t.len(),
+                );
+                return Ok(o);
+            }
             return Owned::from_new(ffi::PyUnicode_FromStringAndSize(
                 t.as_ptr().cast(),
                 t.len() as ffi::Py_ssize_t,
