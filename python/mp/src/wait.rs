@@ -1,21 +1,19 @@
 //! Blocking the Python way: `timeout=` arguments, and waits that release
 //! the GIL and run the signal handlers while they sleep.
 //!
-//! The queue's blocking calls take a `Wait` (a deadline plus an
-//! interruption check that runs at least every `SIGNAL_PERIOD` with no lock
-//! of the queue held). Here the check re-attaches the thread state, runs
-//! `PyErr_CheckSignals` (Ctrl-C's `KeyboardInterrupt`, or any handler's
-//! exception, stops the call having done nothing) and detaches again; the
+//! The queue's blocking calls take a `Wait` (the kernel's blocking
+//! toolkit: a deadline plus an interruption check run with no lock of the
+//! queue held). [`blocking`] hands them the binding's: the check re-takes
+//! the GIL and runs `PyErr_CheckSignals` (Ctrl-C's `KeyboardInterrupt`,
+//! or any handler's exception, stops the call having done nothing); the
 //! sleep itself is the segment's futex, woken by the other side at once.
 
-use core::cell::Cell;
 use core::time::Duration;
 
 use pyo3_ffi as ffi;
 use pyo3_ffi::PyObject;
-use xikernel_ipc::{Deadline, Every, Wait};
+use xikernel_ipc::{Deadline, Wait};
 use xikernel_py::ffi::{PyErrSet, PyResult};
-use xikernel_py::interp::SIGNAL_PERIOD;
 
 /// A `timeout` argument: `None` (or absent) waits forever; a number of
 /// seconds (fractions kept) otherwise. A negative timeout is an expired
@@ -57,30 +55,27 @@ pub unsafe fn bool_arg(b: *mut PyObject, default: bool) -> PyResult<bool> {
     }
 }
 
-/// Runs `op` with the GIL released; `op`'s `Wait` stops at `deadline` or
-/// when a signal handler raised (the exception is then set and `op`
-/// returns its `Interrupted` error, which the caller maps to
-/// [`PyErrSet`]).
+/// Runs `op` with the GIL released until `deadline`, interruptible by
+/// signal handlers (the binding's one blocking helper,
+/// `xikernel_py::interp::wait_interruptibly`: handlers run every
+/// `SIGNAL_PERIOD` of parking, in the main interpreter). If a handler
+/// raised, its exception is set and `op` normally returns its
+/// `Interrupted` error, having done nothing; if `op`'s last attempt
+/// succeeded anyway, the success wins and the exception is dropped (an
+/// item taken out of the queue must not be lost), as CPython does when a
+/// send completed meanwhile.
 ///
 /// # Safety
 /// GIL held on entry; `op` touches no Python object.
-pub unsafe fn blocking<T>(deadline: Deadline, op: impl FnOnce(Wait<'_>) -> T) -> T {
-    // SAFETY: GIL held (caller): detach our thread state.
-    let ts = Cell::new(unsafe { ffi::PyEval_SaveThread() });
-    let mut check = Every::new(SIGNAL_PERIOD, || {
-        // SAFETY: `ts` is this thread's detached state; re-attaching it
-        // takes the GIL, under which signal handlers may run; then we
-        // detach again before going back to sleep.
-        unsafe {
-            ffi::PyEval_RestoreThread(ts.get());
-            let stop = ffi::PyErr_CheckSignals() < 0;
-            ts.set(ffi::PyEval_SaveThread());
-            stop
-        }
-    });
-    let r = op(Wait::until(deadline).interruptible(&mut check));
-    // SAFETY: re-attach the state detached above (the GIL is ours again
-    // when this returns, as the caller expects).
-    unsafe { ffi::PyEval_RestoreThread(ts.get()) };
+pub unsafe fn blocking<T, E>(
+    deadline: Deadline,
+    op: impl FnOnce(Wait<'_>) -> Result<T, E>,
+) -> Result<T, E> {
+    // SAFETY: caller's contract.
+    let (r, raised) = unsafe { xikernel_py::interp::wait_interruptibly(deadline.remaining(), op) };
+    if raised && r.is_ok() {
+        // SAFETY: GIL held again; the handler's exception is set.
+        unsafe { ffi::PyErr_Clear() };
+    }
     r
 }
