@@ -1,0 +1,259 @@
+/* Two "interpreters" (pthreads, host ids 1 and 2) exchanging byte payloads
+ * through an xikernel queue and channel; interpreter 1 is destroyed
+ * mid-stream and its unreceived items must follow their unbound policy.
+ * This is the complete example of docs/vendoring.md ("Using the kernel
+ * from C"); capi/tests/c_consumer.rs compiles it with gcc (plain, TSan,
+ * ASan) against libxikernel_capi.a and runs it.
+ *
+ * Exit status 0 and a last line "two_interps: ok" mean every check held. */
+/* pthread barriers are POSIX, not C11. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xikernel.h"
+
+#define CHECK(cond)                                                        \
+  do {                                                                     \
+    if (!(cond)) {                                                         \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,    \
+              #cond);                                                      \
+      exit(1);                                                             \
+    }                                                                      \
+  } while (0)
+#define OK(call) CHECK((call) == XIK_OK)
+
+enum { ROUNDS = 200, TAIL = 30, TAKEN = 12, FOREVER = -1 };
+
+static const uint64_t INTERP1 = 1, INTERP2 = 2;
+
+/* The release callback: counts the data nobody received, per owner. It is
+ * called from whichever thread discards the data. */
+static atomic_long released_by_1, released_other;
+static void on_release(void *ctx, const uint8_t *data, size_t len,
+                       uint64_t owner) {
+  (void)ctx;
+  CHECK(data != NULL && len > 0);
+  if (owner == INTERP1)
+    atomic_fetch_add(&released_by_1, 1);
+  else
+    atomic_fetch_add(&released_other, 1);
+}
+
+static xik_registry *reg;
+static uint64_t q, ch;
+static pthread_barrier_t mid_stream, destroyed;
+
+/* The policy of tail item i: REMOVE, ERROR, REPLACE in turn. */
+static int32_t policy(int i) { return XIK_UNBOUND_REMOVE + i % 3; }
+
+static xik_item new_item(void) {
+  xik_item it;
+  memset(&it, 0, sizeof it);
+  it.size = sizeof it;
+  return it;
+}
+
+static void put_text(uint64_t interp, const char *text, int32_t unbound) {
+  OK(xik_queue_put(reg, interp, q, (const uint8_t *)text, strlen(text) + 1,
+                   unbound, FOREVER, NULL));
+}
+
+static void send_text(uint64_t interp, const char *text, int32_t unbound) {
+  /* timeout 0: queue it and return (a channel is unbounded). */
+  OK(xik_channel_send(reg, interp, ch, (const uint8_t *)text,
+                      strlen(text) + 1, unbound, 0, NULL));
+}
+
+/* Interpreter 1: ping over the queue, wait for each pong on the channel,
+ * then leave a tail of items in both and stop (its "destruction"). */
+static void *interp1(void *arg) {
+  (void)arg;
+  char buf[64];
+  for (int i = 0; i < ROUNDS; i++) {
+    snprintf(buf, sizeof buf, "ping %d", i);
+    put_text(INTERP1, buf, XIK_UNBOUND_REPLACE);
+    xik_item it = new_item();
+    OK(xik_channel_recv(reg, INTERP1, ch, FOREVER, NULL, &it));
+    CHECK(it.kind == XIK_ITEM_DATA && it.owner == INTERP2);
+    snprintf(buf, sizeof buf, "pong %d", i);
+    CHECK(strcmp((const char *)it.data, buf) == 0);
+    OK(xik_item_free(&it));
+    CHECK(it.data == NULL);
+  }
+  for (int i = 0; i < TAIL; i++) {
+    snprintf(buf, sizeof buf, "tail %d", i);
+    put_text(INTERP1, buf, policy(i));
+    send_text(INTERP1, buf, policy(i));
+  }
+  return NULL;
+}
+
+/* Checks the rest of a tail after interpreter 1 is gone: the live items
+ * taken before, then per policy: REMOVE gone, ERROR and REPLACE markers. */
+static void drain_unbound(int from, int is_queue) {
+  for (int i = from; i < TAIL; i++) {
+    if (policy(i) == XIK_UNBOUND_REMOVE) continue;
+    xik_item it = new_item();
+    if (is_queue)
+      OK(xik_queue_get(reg, q, 0, NULL, &it));
+    else
+      OK(xik_channel_recv(reg, INTERP2, ch, 0, NULL, &it));
+    CHECK(it.data == NULL && it.len == 0);
+    CHECK(it.kind == (policy(i) == XIK_UNBOUND_ERROR
+                          ? XIK_ITEM_UNBOUND_ERROR
+                          : XIK_ITEM_UNBOUND_REPLACE));
+  }
+  xik_item it = new_item();
+  if (is_queue)
+    CHECK(xik_queue_get(reg, q, 0, NULL, &it) == XIK_ERR_EMPTY);
+  else
+    CHECK(xik_channel_recv(reg, INTERP2, ch, 0, NULL, &it) == XIK_ERR_EMPTY);
+}
+
+/* Interpreter 2: answer every ping, take the first TAKEN tail items of
+ * each, then (after interpreter 1 is destroyed) check the rest. */
+static void *interp2(void *arg) {
+  (void)arg;
+  char buf[64];
+  for (int i = 0; i < ROUNDS; i++) {
+    xik_item it = new_item();
+    OK(xik_queue_get(reg, q, FOREVER, NULL, &it));
+    CHECK(it.kind == XIK_ITEM_DATA && it.owner == INTERP1);
+    snprintf(buf, sizeof buf, "ping %d", i);
+    CHECK(strcmp((const char *)it.data, buf) == 0);
+    OK(xik_item_free(&it));
+    snprintf(buf, sizeof buf, "pong %d", i);
+    send_text(INTERP2, buf, XIK_UNBOUND_REPLACE);
+  }
+  for (int i = 0; i < TAKEN; i++) {
+    snprintf(buf, sizeof buf, "tail %d", i);
+    xik_item a = new_item(), b = new_item();
+    OK(xik_queue_get(reg, q, FOREVER, NULL, &a));
+    OK(xik_channel_recv(reg, INTERP2, ch, FOREVER, NULL, &b));
+    CHECK(a.kind == XIK_ITEM_DATA && strcmp((const char *)a.data, buf) == 0);
+    CHECK(b.kind == XIK_ITEM_DATA && strcmp((const char *)b.data, buf) == 0);
+    OK(xik_item_free(&a));
+    OK(xik_item_free(&b));
+  }
+  pthread_barrier_wait(&mid_stream);
+  pthread_barrier_wait(&destroyed);
+  drain_unbound(TAKEN, 1);
+  drain_unbound(TAKEN, 0);
+  return NULL;
+}
+
+/* A blocked get ended from another thread through a cancel token. */
+static xik_cancel *cancel;
+static void *blocked_getter(void *arg) {
+  xik_status *result = arg;
+  xik_item it = new_item();
+  *result = xik_queue_get(reg, q, FOREVER, cancel, &it);
+  return NULL;
+}
+
+static void discipline(void) {
+  xik_version_info v;
+  memset(&v, 0, sizeof v);
+  CHECK(xik_version(&v) == XIK_ERR_INVALID); /* size not set */
+  v.size = sizeof v;
+  OK(xik_version(&v));
+  CHECK(v.abi_major == XIK_ABI_MAJOR && (long)v.abi_minor >= (long)XIK_ABI_MINOR);
+  CHECK(xik_version(NULL) == XIK_ERR_NULL);
+
+  xik_item it = new_item();
+  uint64_t id;
+  CHECK(xik_queue_create(NULL, 0, 0, &id) == XIK_ERR_NULL);
+  CHECK(xik_queue_create(reg, 0, 0, NULL) == XIK_ERR_NULL);
+  CHECK(xik_queue_create(reg, 0, 9, &id) == XIK_ERR_INVALID);
+  CHECK(xik_queue_put(reg, 1, q, NULL, 0, 0, 0, NULL) == XIK_ERR_NULL);
+  CHECK(xik_queue_get(reg, q, 0, NULL, NULL) == XIK_ERR_NULL);
+  CHECK(xik_queue_get(reg, 12345, 0, NULL, &it) == XIK_ERR_NOT_FOUND);
+  CHECK(xik_item_free(NULL) == XIK_ERR_NULL);
+  CHECK(xik_channel_close(reg, ch, 7, false) == XIK_ERR_INVALID);
+  CHECK(xik_registry_free(NULL) == XIK_ERR_NULL);
+  CHECK(xik_cancel_trip(NULL) == XIK_ERR_NULL);
+
+  /* Bounded queue: a timed put on a full queue times out, a 0-timeout put
+   * says FULL, and neither stores the item. */
+  uint64_t small;
+  OK(xik_queue_create(reg, 1, 0, &small));
+  const uint8_t byte = 7;
+  OK(xik_queue_put(reg, 3, small, &byte, 1, 0, 0, NULL));
+  CHECK(xik_queue_put(reg, 3, small, &byte, 1, 0, 0, NULL) == XIK_ERR_FULL);
+  CHECK(xik_queue_put(reg, 3, small, &byte, 1, 0, 1000000, NULL) ==
+        XIK_ERR_TIMEOUT);
+  size_t n;
+  OK(xik_queue_len(reg, small, &n));
+  CHECK(n == 1);
+  /* Bindings: the last release destroys the queue and releases its item. */
+  long before = atomic_load(&released_other);
+  OK(xik_queue_bind(reg, small));
+  OK(xik_queue_bind(reg, small));
+  OK(xik_queue_release(reg, small));
+  OK(xik_queue_len(reg, small, &n));
+  OK(xik_queue_release(reg, small));
+  CHECK(xik_queue_len(reg, small, &n) == XIK_ERR_NOT_FOUND);
+  CHECK(atomic_load(&released_other) == before + 1);
+
+  /* Cancellation from another thread (the token stays tripped, so the
+   * outcome does not depend on which thread runs first). */
+  xik_status got = XIK_OK;
+  pthread_t t;
+  OK(xik_cancel_new(0, &cancel));
+  CHECK(pthread_create(&t, NULL, blocked_getter, &got) == 0);
+  OK(xik_cancel_trip(cancel));
+  CHECK(pthread_join(t, NULL) == 0);
+  CHECK(got == XIK_ERR_CANCELLED);
+  OK(xik_cancel_reset(cancel));
+  CHECK(xik_queue_get(reg, q, 1000000, cancel, &it) == XIK_ERR_TIMEOUT);
+  OK(xik_cancel_free(cancel));
+}
+
+int main(void) {
+  xik_registry_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.size = sizeof cfg;
+  cfg.release = on_release;
+  OK(xik_registry_new(&cfg, &reg));
+  OK(xik_queue_create(reg, 0, XIK_UNBOUND_REPLACE, &q));
+  OK(xik_channel_create(reg, XIK_UNBOUND_REPLACE, &ch));
+
+  discipline();
+
+  pthread_barrier_init(&mid_stream, NULL, 2);
+  pthread_barrier_init(&destroyed, NULL, 2);
+  pthread_t t1, t2;
+  CHECK(pthread_create(&t1, NULL, interp1, NULL) == 0);
+  CHECK(pthread_create(&t2, NULL, interp2, NULL) == 0);
+
+  /* Destroy interpreter 1 mid-stream: its thread has stopped (joined) and
+   * interpreter 2 has taken only TAKEN of its TAIL items from each. */
+  CHECK(pthread_join(t1, NULL) == 0);
+  pthread_barrier_wait(&mid_stream);
+  OK(xik_registry_clear_interpreter(reg, INTERP1));
+  /* Every unreceived tail item's data was released, once, owner 1: in the
+   * queue and in the channel. */
+  CHECK(atomic_load(&released_by_1) == 2 * (TAIL - TAKEN));
+  pthread_barrier_wait(&destroyed);
+  CHECK(pthread_join(t2, NULL) == 0);
+
+  /* Items left at the end go to the release callback when the last
+   * reference to the registry goes. */
+  OK(xik_registry_retain(reg));
+  put_text(INTERP2, "left behind", XIK_UNBOUND_REPLACE);
+  long before = atomic_load(&released_other);
+  OK(xik_registry_free(reg));
+  CHECK(atomic_load(&released_other) == before); /* one reference left */
+  OK(xik_registry_free(reg));
+  CHECK(atomic_load(&released_other) == before + 1);
+
+  pthread_barrier_destroy(&mid_stream);
+  pthread_barrier_destroy(&destroyed);
+  printf("two_interps: ok\n");
+  return 0;
+}
