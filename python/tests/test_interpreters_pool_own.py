@@ -174,30 +174,35 @@ class KeyboardInterruptTest(PoolTestCase):
 
         worker.join = join
 
+        caught = threading.Event()
+
         def interrupt_when_joining():
             joining.wait()
             # A SIGINT that lands just before the join blocks in C is seen
-            # only when the join returns (CPython's race): send again until
-            # the pool's handler has visibly run (it cancels the waiting).
-            while True:
+            # only when the join returns (CPython's race): send again while
+            # the main thread has not caught it (a few times, then give up:
+            # the test fails instead of hanging).
+            for _ in range(5):
                 signal.pthread_kill(main.ident, signal.SIGINT)
-                deadline = time.monotonic() + 2
-                while time.monotonic() < deadline:
-                    if any(f.cancelled() for f in waiting):
-                        return
-                    time.sleep(0.01)
+                if caught.wait(2):
+                    return
 
         t = threading.Thread(target=interrupt_when_joining)
         t.start()
-        with self.assertRaises(KeyboardInterrupt):
+        try:
+            with self.assertRaises(KeyboardInterrupt):
+                ex.shutdown(wait=True)
+        finally:
+            caught.set()
+            t.join()
+        try:
+            # The tasks that could still be cancelled were.
+            self.assertTrue(any(f.cancelled() for f in waiting))
+        finally:
+            # The running one is blocked in C (a kernel wait): it gets its
+            # KeyboardInterrupt as soon as that returns.
+            _interpqueues.put(release, None, 0, 1)
             ex.shutdown(wait=True)
-        t.join()
-        # The tasks that could still be cancelled were.
-        self.assertTrue(any(f.cancelled() for f in waiting))
-        # The running one is blocked in C (a kernel wait): it gets its
-        # KeyboardInterrupt as soon as that returns.
-        _interpqueues.put(release, None, 0, 1)
-        ex.shutdown(wait=True)
         self.assertIsInstance(running.exception(), KeyboardInterrupt)
         for f in waiting:
             self.assertTrue(_cut_short(f) or f.result() in range(10))
