@@ -82,6 +82,8 @@ typedef enum xik_status {
   XIK_ERR_NOT_EMPTY = 14,
   // A kernel error this ABI version has no code for.
   XIK_ERR_OTHER = 15,
+  // Not available on this platform (readiness fds off Linux).
+  XIK_ERR_UNSUPPORTED = 16,
 } xik_status;
 
 // What a get / recv produced.
@@ -408,6 +410,30 @@ enum xik_status xik_queue_get(const struct xik_registry *reg,
                               int64_t timeout_ns,
                               const struct xik_cancel *cancel,
                               struct xik_item *out);
+
+// Stores in `*out` a non-blocking eventfd (Linux) that becomes readable
+// whenever a get on queue `qid` may have something new to return: after
+// every put, close, destroy, release and interpreter clear. Use: poll it,
+// `read` 8 bytes to reset it, then call `xik_queue_get` with `timeout_ns
+// = 0` until `XIK_ERR_EMPTY`. Each call returns the same fd; it belongs
+// to the library (do not close it) and stays open until the registry's
+// last reference is dropped. `XIK_ERR_UNSUPPORTED` off Linux.
+//
+// Thread-safety: any thread, concurrently with every other call.
+//
+// # Safety
+// `reg` is NULL or a live handle; `out` is writable.
+enum xik_status xik_queue_ready_fd(const struct xik_registry *reg, uint64_t qid, int32_t *out);
+
+// As `xik_queue_ready_fd`, for channel `cid` (readable after every send,
+// close, destroy, release and interpreter clear; drain with
+// `xik_channel_recv` and `timeout_ns = 0`).
+//
+// Thread-safety: any thread, concurrently with every other call.
+//
+// # Safety
+// `reg` is NULL or a live handle; `out` is writable.
+enum xik_status xik_channel_ready_fd(const struct xik_registry *reg, uint64_t cid, int32_t *out);
 
 // Creates a registry and stores a handle (one reference) in `*out`.
 //

@@ -5,6 +5,7 @@ use xikernel::{ChannelId, End, InterpId, UnboundOp};
 use crate::cancel::{with_wait, xik_cancel};
 use crate::item::{check_sized, write_received, xik_item, Payload};
 use crate::queue::unbound_op;
+use crate::ready::Kind;
 use crate::registry::{registry, xik_registry};
 use crate::status::{check, non_null, xik_status};
 
@@ -62,7 +63,9 @@ pub unsafe extern "C" fn xik_channel_destroy(reg: *const xik_registry, cid: u64)
     check(|| {
         // SAFETY: NULL or a live handle, as the caller guarantees.
         let r = unsafe { registry(reg) }?;
-        Ok(r.channels.destroy(ChannelId(cid))?)
+        let res = r.channels.destroy(ChannelId(cid));
+        r.ready.signal(Kind::Channel, cid);
+        Ok(res?)
     })
 }
 
@@ -85,7 +88,9 @@ pub unsafe extern "C" fn xik_channel_close(
     check(|| {
         // SAFETY: NULL or a live handle, as the caller guarantees.
         let r = unsafe { registry(reg) }?;
-        Ok(r.channels.close(ChannelId(cid), end(end_)?, force)?)
+        let res = r.channels.close(ChannelId(cid), end(end_)?, force);
+        r.ready.signal(Kind::Channel, cid);
+        Ok(res?)
     })
 }
 
@@ -106,8 +111,11 @@ pub unsafe extern "C" fn xik_channel_release(
     check(|| {
         // SAFETY: NULL or a live handle, as the caller guarantees.
         let r = unsafe { registry(reg) }?;
-        Ok(r.channels
-            .release(InterpId(interp), ChannelId(cid), end(end_)?)?)
+        let res = r
+            .channels
+            .release(InterpId(interp), ChannelId(cid), end(end_)?);
+        r.ready.signal(Kind::Channel, cid);
+        Ok(res?)
     })
 }
 
@@ -180,7 +188,9 @@ pub unsafe extern "C" fn xik_channel_send(
         };
         // A failed send hands the copy back (or it is gone already): the
         // host still owns its original.
-        res.map_err(|e| e.error().into())
+        res.map_err(|e| e.error())?;
+        r.ready.signal(Kind::Channel, cid.0);
+        Ok(())
     })
 }
 

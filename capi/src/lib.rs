@@ -40,6 +40,7 @@ mod cancel;
 mod channel;
 mod item;
 mod queue;
+mod ready;
 mod registry;
 mod status;
 
@@ -47,6 +48,7 @@ pub use cancel::*;
 pub use channel::*;
 pub use item::{xik_item, xik_item_free, xik_item_kind, xik_release_fn};
 pub use queue::*;
+pub use ready::{xik_channel_ready_fd, xik_queue_ready_fd};
 pub use registry::*;
 pub use status::xik_status;
 

@@ -4,6 +4,7 @@ use xikernel::{InterpId, QueueDefaults, QueueId, UnboundOp};
 
 use crate::cancel::{with_wait, xik_cancel};
 use crate::item::{check_sized, write_received, xik_item, Payload};
+use crate::ready::Kind;
 use crate::registry::{registry, xik_registry};
 use crate::status::{check, non_null, xik_status};
 
@@ -66,7 +67,9 @@ pub unsafe extern "C" fn xik_queue_destroy(reg: *const xik_registry, qid: u64) -
     check(|| {
         // SAFETY: NULL or a live handle, as the caller guarantees.
         let r = unsafe { registry(reg) }?;
-        r.queues.destroy(QueueId(qid)).map(drop).map_err(Into::into)
+        let res = r.queues.destroy(QueueId(qid)).map(drop);
+        r.ready.signal(Kind::Queue, qid);
+        Ok(res?)
     })
 }
 
@@ -97,7 +100,9 @@ pub unsafe extern "C" fn xik_queue_release(reg: *const xik_registry, qid: u64) -
     check(|| {
         // SAFETY: NULL or a live handle, as the caller guarantees.
         let r = unsafe { registry(reg) }?;
-        r.queues.release(QueueId(qid)).map(drop).map_err(Into::into)
+        let res = r.queues.release(QueueId(qid)).map(drop);
+        r.ready.signal(Kind::Queue, qid);
+        Ok(res?)
     })
 }
 
@@ -113,7 +118,9 @@ pub unsafe extern "C" fn xik_queue_close(reg: *const xik_registry, qid: u64) -> 
     check(|| {
         // SAFETY: NULL or a live handle, as the caller guarantees.
         let r = unsafe { registry(reg) }?;
-        r.queues.close(QueueId(qid)).map(drop).map_err(Into::into)
+        let res = r.queues.close(QueueId(qid)).map(drop);
+        r.ready.signal(Kind::Queue, qid);
+        Ok(res?)
     })
 }
 
@@ -188,7 +195,9 @@ pub unsafe extern "C" fn xik_queue_put(
         };
         // A failed put hands the copy back: dropping it is right, the host
         // still owns its original.
-        res.map_err(|e| e.error().into())
+        res.map_err(|e| e.error())?;
+        r.ready.signal(Kind::Queue, qid.0);
+        Ok(())
     })
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use xikernel::{Channels, InterpId, Queues};
 
 use crate::item::{check_sized, release_fn, xik_release_fn, Payload};
+use crate::ready::Ready;
 use crate::status::{check, non_null, xik_status};
 
 /// Opaque: the queues and channels of one runtime. Reference-counted:
@@ -18,6 +19,7 @@ use crate::status::{check, non_null, xik_status};
 pub struct xik_registry {
     pub(crate) queues: Queues<Payload>,
     pub(crate) channels: Channels<Payload>,
+    pub(crate) ready: Ready,
 }
 
 /// Options for `xik_registry_new` (size-prefixed: set `size =
@@ -75,7 +77,11 @@ pub unsafe extern "C" fn xik_registry_new(
         if let Some(f) = release_fn(cfg.release, cfg.release_ctx) {
             channels = channels.with_release(f);
         }
-        let reg = Arc::new(xik_registry { queues, channels });
+        let reg = Arc::new(xik_registry {
+            queues,
+            channels,
+            ready: Ready::default(),
+        });
         // SAFETY: `out` was checked non-NULL; the caller made it writable.
         unsafe { *out = Arc::into_raw(reg).cast_mut() };
         Ok(())
@@ -143,6 +149,7 @@ pub unsafe extern "C" fn xik_registry_clear_interpreter(
         let r = unsafe { registry(reg) }?;
         r.queues.clear_interpreter(InterpId(interp));
         r.channels.clear_interpreter(InterpId(interp));
+        r.ready.signal_all();
         Ok(())
     })
 }

@@ -45,6 +45,8 @@ pub enum xik_status {
     XIK_ERR_NOT_EMPTY = 14,
     /// A kernel error this ABI version has no code for.
     XIK_ERR_OTHER = 15,
+    /// Not available on this platform (readiness fds off Linux).
+    XIK_ERR_UNSUPPORTED = 16,
 }
 
 impl From<QueueError> for xik_status {

@@ -7,18 +7,33 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
-/// The directory cargo put this crate's static library in: the test
-/// binary is `<target>/<profile>/deps/c_consumer-<hash>`.
+/// The directory holding a fresh `libxikernel_capi.a`. `cargo test` builds
+/// the library only as the rlib the tests link, so the static library of
+/// this very source is built here (once per test binary), with the same
+/// profile and target dir: the test binary is
+/// `<target>/<profile>/deps/c_consumer-<hash>`.
 fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    assert!(
-        dir.join("libxikernel_capi.a").exists(),
-        "no libxikernel_capi.a in {}",
-        dir.display()
-    );
-    dir
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().unwrap();
+            let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+            let target = profile_dir.parent().unwrap();
+            let mut cmd = Command::new(env!("CARGO"));
+            cmd.args(["build", "-q", "-p", "xikernel-capi", "--lib"])
+                .env("CARGO_TARGET_DIR", target)
+                .current_dir(root());
+            if profile_dir.file_name().unwrap() == "release" {
+                cmd.arg("--release");
+            }
+            let status = cmd.status().unwrap();
+            assert!(status.success(), "cargo build -p xikernel-capi failed");
+            assert!(profile_dir.join("libxikernel_capi.a").exists());
+            profile_dir
+        })
+        .clone()
 }
 
 fn root() -> PathBuf {

@@ -9,11 +9,13 @@
 /* pthread barriers are POSIX, not C11. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xikernel.h"
 
@@ -214,6 +216,74 @@ static void discipline(void) {
   OK(xik_cancel_free(cancel));
 }
 
+/* Event-loop hosts: a queue's readiness fd, polled by a thread that never
+ * blocks inside the library (poll, read to reset, drain with timeout 0). */
+static uint64_t rq;
+static void *event_loop(void *arg) {
+  (void)arg;
+  int fd;
+  OK(xik_queue_ready_fd(reg, rq, &fd));
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  int got = 0;
+  while (got < 3) {
+    /* A generous bound only so that a lost signal fails instead of hanging. */
+    CHECK(poll(&p, 1, 30000) == 1 && (p.revents & POLLIN));
+    uint64_t count;
+    CHECK(read(fd, &count, sizeof count) == sizeof count && count >= 1);
+    for (;;) {
+      xik_item it = new_item();
+      xik_status s = xik_queue_get(reg, rq, 0, NULL, &it);
+      if (s == XIK_ERR_EMPTY) break;
+      OK(s);
+      CHECK(it.kind == XIK_ITEM_DATA && it.len == 1 && it.data[0] == got);
+      OK(xik_item_free(&it));
+      got++;
+    }
+  }
+  return NULL;
+}
+
+static void readiness(void) {
+  int fd, again;
+  OK(xik_queue_create(reg, 0, 0, &rq));
+  OK(xik_queue_ready_fd(reg, rq, &fd));
+  OK(xik_queue_ready_fd(reg, rq, &again));
+  CHECK(fd >= 0 && fd == again);
+  CHECK(xik_queue_ready_fd(reg, rq, NULL) == XIK_ERR_NULL);
+  CHECK(xik_queue_ready_fd(reg, 98765, &again) == XIK_ERR_NOT_FOUND);
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  CHECK(poll(&p, 1, 0) == 0); /* nothing put yet: not readable */
+
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, event_loop, NULL) == 0);
+  for (uint8_t i = 0; i < 3; i++)
+    OK(xik_queue_put(reg, 3, rq, &i, 1, 0, 0, NULL));
+  CHECK(pthread_join(t, NULL) == 0);
+
+  /* A close makes it readable too: the get then says CLOSED. */
+  uint64_t count;
+  if (poll(&p, 1, 0) == 1) CHECK(read(fd, &count, sizeof count) == sizeof count);
+  OK(xik_queue_close(reg, rq));
+  CHECK(poll(&p, 1, 0) == 1 && (p.revents & POLLIN));
+  xik_item it = new_item();
+  CHECK(xik_queue_get(reg, rq, 0, NULL, &it) == XIK_ERR_CLOSED);
+  OK(xik_queue_destroy(reg, rq));
+
+  /* Channels: readable after a send. */
+  uint64_t c;
+  OK(xik_channel_create(reg, 0, &c));
+  OK(xik_channel_ready_fd(reg, c, &fd));
+  p.fd = fd;
+  CHECK(poll(&p, 1, 0) == 0);
+  const uint8_t b = 9;
+  OK(xik_channel_send(reg, 3, c, &b, 1, 0, 0, NULL));
+  CHECK(poll(&p, 1, 0) == 1 && (p.revents & POLLIN));
+  OK(xik_channel_recv(reg, 4, c, 0, NULL, &it));
+  CHECK(it.kind == XIK_ITEM_DATA && it.data[0] == 9);
+  OK(xik_item_free(&it));
+  OK(xik_channel_destroy(reg, c));
+}
+
 int main(void) {
   xik_registry_config cfg;
   memset(&cfg, 0, sizeof cfg);
@@ -224,6 +294,7 @@ int main(void) {
   OK(xik_channel_create(reg, XIK_UNBOUND_REPLACE, &ch));
 
   discipline();
+  readiness();
 
   pthread_barrier_init(&mid_stream, NULL, 2);
   pthread_barrier_init(&destroyed, NULL, 2);
