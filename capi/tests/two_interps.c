@@ -281,6 +281,21 @@ static void readiness(void) {
   OK(xik_channel_recv(reg, 4, c, 0, NULL, &it));
   CHECK(it.kind == XIK_ITEM_DATA && it.data[0] == 9);
   OK(xik_item_free(&it));
+
+  /* A waiting send nobody receives is withdrawn at its deadline or when
+   * cancelled: nothing stays queued. */
+  size_t n;
+  CHECK(xik_channel_send(reg, 3, c, &b, 1, 0, 1000000, NULL) == XIK_ERR_TIMEOUT);
+  OK(xik_channel_len(reg, c, &n));
+  CHECK(n == 0);
+  xik_cancel *stop;
+  OK(xik_cancel_new(0, &stop));
+  OK(xik_cancel_trip(stop));
+  CHECK(xik_channel_send(reg, 3, c, &b, 1, 0, FOREVER, stop) == XIK_ERR_CANCELLED);
+  CHECK(xik_channel_recv(reg, 4, c, FOREVER, stop, &it) == XIK_ERR_CANCELLED);
+  OK(xik_channel_len(reg, c, &n));
+  CHECK(n == 0);
+  OK(xik_cancel_free(stop));
   OK(xik_channel_destroy(reg, c));
 }
 
