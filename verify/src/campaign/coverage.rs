@@ -117,15 +117,17 @@ pub fn markdown(ctx: &Ctx, rows: &[Row]) -> String {
         let ran: Vec<&Twin> = twins.iter().filter(|t| &t.area == area).collect();
         let caught = ran.iter().filter(|t| t.caught).count();
         let in_catalogue = catalogue.get(area).copied().unwrap_or(0);
-        let twins_text = if in_catalogue == 0 && ran.is_empty() {
+        let in_catalogue = if in_catalogue == 0 {
+            String::new()
+        } else {
+            format!(", {in_catalogue} in catalogue `{area}`")
+        };
+        let twins_text = if in_catalogue.is_empty() && ran.is_empty() {
             "-".to_string()
         } else if ran.is_empty() {
-            format!("none run here ({in_catalogue} in the catalogue)")
+            format!("none run here{in_catalogue}")
         } else {
-            format!(
-                "{caught} of {} run caught ({in_catalogue} in the catalogue)",
-                ran.len()
-            )
+            format!("{caught} of {} run caught{in_catalogue}", ran.len())
         };
         let _ = writeln!(
             s,

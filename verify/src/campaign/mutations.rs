@@ -324,12 +324,26 @@ fn run_one(ctx: &Ctx, s: &mut Scratch, m: &Mutation) -> Done {
         (Exit::TimedOut, "hang") => true,
         _ => false,
     };
+    let file = model_stats::test_file_of(&m.check);
+    // A twin counts for the area of the model file that checks it (the
+    // `sync/` spin-lock twins for `spin_loom`, the `ipc/` ones for
+    // `shm_loom`), else for its catalogue area.
+    let area = file
+        .as_deref()
+        .filter(|f| f.ends_with("_loom") || f.ends_with("_shuttle"))
+        .and_then(|f| f.split('_').next())
+        .map_or_else(|| area_of(&m.id), String::from);
     ctx.twins.borrow_mut().push(Twin {
         id: m.id.clone(),
-        area: area_of(&m.id),
-        file: model_stats::test_file_of(&m.check),
+        area,
+        file,
+        // The first failing test: where the run was stopped, or (a check
+        // that ended before the poll saw it) the log's first FAILED line.
         caught_by: match &run.exit {
             Exit::Stopped(line) => model_stats::failed_test_of(line),
+            Exit::Failure(_) => std::fs::read_to_string(&run.log)
+                .ok()
+                .and_then(|t| t.lines().find_map(model_stats::failed_test_of)),
             _ => None,
         },
         caught,
