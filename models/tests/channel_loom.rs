@@ -201,38 +201,79 @@ fn force_close_releases_queued_items_once() {
     });
 }
 
+/// Sends on `first`, polls `second`, then force-closes `first` (as
+/// interpreters 1 and 2).
+fn crossed_work(c: &Channels<Item>, first: ChannelId, second: ChannelId, d: &Arc<AtomicUsize>) {
+    c.send(I1, first, Item(d.clone()), OP).unwrap();
+    let _ = c.try_recv(I2, second);
+    let _ = c.close(first, End::Both, true);
+}
+
+/// A registry with two channels `a` and `b`, and a drop count.
+fn two_channels() -> (Arc<Channels<Item>>, ChannelId, ChannelId, Arc<AtomicUsize>) {
+    let chans: Arc<Channels<Item>> = Arc::new(Channels::new());
+    let a = chans.create(OP).unwrap();
+    let b = chans.create(OP).unwrap();
+    (chans, a, b, Arc::new(AtomicUsize::new(0)))
+}
+
+// The two models below were one (both workers and `clear_interpreter` in a
+// third thread), which did not finish unbounded within 20 s; each is now
+// exhaustive. What they do not show: a lock order. No code path holds two
+// kernel locks at once (`docs/lock-order.md`), so crossed operations have
+// no order to get wrong; the order is enforced by the debug-build rank
+// checker in every std test (`channel/inverted-lock-order`). They do catch
+// the items a forced close forgets (`channel/force-close-leaks-items`).
+
 /// Two threads each send on one channel, poll the other and force-close
-/// the first, crossed (a then b, b then a), while `clear_interpreter` walks
-/// every channel: all of it completes and each item is released exactly
-/// once, whichever order the closes, receives and the walk take.
-///
-/// What it does not show: a lock order. No code path holds two kernel
-/// locks at once (`docs/lock-order.md`), so there is no order for crossed
-/// operations to get wrong and this model cannot fail for a lock-order
-/// reason; the order is enforced by the debug-build rank checker in every
-/// std test (`channel/inverted-lock-order`). It does catch the items a
-/// forced close forgets (`channel/force-close-leaks-items`).
+/// the first, crossed (a then b, b then a): all of it completes and each
+/// item is released exactly once, whichever order the closes and receives
+/// take.
 #[test]
-fn crossed_operations_on_two_channels_racing_clear_release_each_item_once() {
+fn crossed_operations_on_two_channels_release_each_item_once() {
     loom_model(|| {
-        let chans: Arc<Channels<Item>> = Arc::new(Channels::new());
-        let a = chans.create(OP).unwrap();
-        let b = chans.create(OP).unwrap();
-        let drops = Arc::new(AtomicUsize::new(0));
-        let spawn = |first: ChannelId, second: ChannelId| {
+        let (chans, a, b, drops) = two_channels();
+        let t = {
             let (c, d) = (chans.clone(), drops.clone());
-            thread::spawn(move || {
-                c.send(I1, first, Item(d.clone()), OP).unwrap();
-                let _ = c.try_recv(I2, second);
-                let _ = c.close(first, End::Both, true);
-            })
+            thread::spawn(move || crossed_work(&c, a, b, &d))
         };
-        let t1 = spawn(a, b);
-        let t2 = spawn(b, a);
-        chans.clear_interpreter(InterpId(9));
-        t1.join().unwrap();
-        t2.join().unwrap();
+        crossed_work(&chans, b, a, &drops);
+        t.join().unwrap();
         drop(chans);
         assert_eq!(drops.load(SeqCst), 2);
+    });
+}
+
+/// `clear_interpreter` walks every channel while a thread does the crossed
+/// work on two of them: each item is released exactly once.
+#[test]
+fn clear_interpreter_racing_work_on_two_channels_releases_each_item_once() {
+    loom_model(|| {
+        let (chans, a, b, drops) = two_channels();
+        let t = {
+            let (c, d) = (chans.clone(), drops.clone());
+            thread::spawn(move || crossed_work(&c, a, b, &d))
+        };
+        chans.clear_interpreter(InterpId(9));
+        t.join().unwrap();
+        drop(chans);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// `clear_interpreter` walks every channel (holding the table lock only for
+/// the snapshot) while a thread works on two of them.
+#[test]
+fn clear_interpreter_races_work_on_two_channels() {
+    loom_model(|| {
+        let (chans, a, b, drops) = two_channels();
+        let t = {
+            let (c, d) = (chans.clone(), drops.clone());
+            thread::spawn(move || send_then_recv(&c, a, b, &d))
+        };
+        chans.clear_interpreter(InterpId(9));
+        t.join().unwrap();
+        drop(chans);
+        assert_eq!(drops.load(SeqCst), 1);
     });
 }
