@@ -390,7 +390,7 @@ impl<T> List<T> {
     pub fn close(&self) -> bool {
         // Release: the closer's earlier writes are visible to any thread
         // that observes CLOSED with Acquire (a failed push, a pop reporting
-        // Closed, `is_closed`); list_loom `close_races_push_and_pop` fails
+        // Closed, `is_closed`); list_loom `close_races_push` fails
         // if weakened. No push slips in after close whatever the ordering:
         // every reservation CAS compares the whole tail word (coherence).
         self.tail.index.fetch_or(CLOSED, Ordering::Release) & CLOSED == 0
