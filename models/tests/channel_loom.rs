@@ -154,7 +154,7 @@ fn send_wait_returns_once_its_item_is_received() {
 /// A forced close races a blocked receiver and a blocked send-and-wait on
 /// the same channel: every waiter wakes with a consistent result.
 ///
-/// Bounded, not exhaustive: exhaustive up to preemption bound 8 within 20 s,
+/// Bounded, not exhaustive: exhaustive up to preemption bound 4 within 20 s,
 /// not beyond. The property is the three-way race (the receiver may take
 /// the waiting item before the close, and then the sender must succeed), so
 /// it is not split into two-thread models. docs/verification.md, "Loom depth
