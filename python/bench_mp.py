@@ -41,9 +41,11 @@ FORK = multiprocessing.get_context("fork")
 def make(impl, item):
     if impl == "mp":
         return multiprocessing.get_context("fork").Queue()
+    # Both shared-memory queues get the same 16 MiB (xikernel.mp's default):
+    # a fresh segment's pages fault in on first use, as the ring advances.
     if impl == "ff":
-        return faster_fifo.Queue(max_size_bytes=64 << 20)
-    return xmp.get_context("fork").Queue(size=64 << 20)
+        return faster_fifo.Queue(max_size_bytes=xmp.DEFAULT_SIZE)
+    return xmp.get_context("fork").Queue()
 
 
 def producer(impl, q, n, batch, item, go):
