@@ -49,6 +49,11 @@ pub struct ShmQueueObject {
     used: c_int,
     /// Items allowed (`maxsize`, or [`MAX_ITEMS`]).
     maxsize: Py_ssize_t,
+    /// `get_many`'s buffer, kept between calls (`Box::into_raw`, or NULL
+    /// while a call uses it or before the first): a fresh one would fault
+    /// in its pages on every call, which dominates batches of large items.
+    /// Bounded: a batch never holds more than the queue's capacity.
+    batch: *mut Batch,
 }
 
 macro_rules! fast {
@@ -171,6 +176,10 @@ unsafe extern "C" fn dealloc(obj: *mut PyObject) {
         if !o.q.is_null() {
             drop(Box::from_raw(o.q));
             o.q = ptr::null_mut();
+        }
+        if !o.batch.is_null() {
+            drop(Box::from_raw(o.batch));
+            o.batch = ptr::null_mut();
         }
         let tp = Py_TYPE(obj);
         let free: Option<freefunc> = core::mem::transmute(PyType_GetSlot(tp, Py_tp_free));
@@ -621,7 +630,14 @@ unsafe fn get_many_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
             }
             (m as usize).min(q.max_items())
         };
-        let mut batch = Batch::new();
+        // Taken out of the object (another thread's get_many, while this
+        // one sleeps with the GIL released, makes its own), put back after.
+        let kept = core::mem::replace(&mut obj(slf).batch, ptr::null_mut());
+        let mut batch = if kept.is_null() {
+            Box::default()
+        } else {
+            Box::from_raw(kept)
+        };
         let r = match q.pop_many(&mut batch, max, now()) {
             Err(PopError::Timeout) if block => {
                 blocking(deadline, |w| q.pop_many(&mut batch, max, w))
@@ -636,6 +652,10 @@ unsafe fn get_many_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
             // the error, as a failed `get` would have dropped one.
             let v = value::decode(st, msg)?;
             PyList_SET_ITEM(list.as_ptr(), i as Py_ssize_t, v.into_ptr());
+        }
+        let o = obj(slf);
+        if o.batch.is_null() {
+            o.batch = Box::into_raw(batch);
         }
         Ok(list)
     }
