@@ -23,7 +23,9 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_snake_case)]
 
+mod errors;
 mod shmqueue;
+mod spin;
 mod state;
 mod value;
 mod wait;

@@ -20,9 +20,11 @@ use core::time::Duration;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use pyo3_ffi::*;
-use xikernel_ipc::{Batch, Deadline, PopError, PushError, Queue, SegmentError};
+use xikernel_ipc::{Batch, Deadline, PopError, PushError, Queue};
 use xikernel_py::ffi::{self as pf, FastArgs, Owned, PyErrSet, PyResult};
 
+use crate::errors::{closed_error, note_pushed, pop_error, push_error, segment_error};
+use crate::spin::spin;
 use crate::state::{self, State};
 use crate::value::{self, Encoded};
 use crate::wait::{blocking, bool_arg, deadline_arg};
@@ -34,7 +36,7 @@ const MAX_ITEMS: usize = 1 << 30;
 /// What a closed handle raises: kind 0, `multiprocessing.Queue`'s
 /// `ValueError("Queue <repr> is closed")`; kind 1 (`SimpleQueue`), its
 /// closed pipe's `OSError("handle is closed")`.
-const KIND_SIMPLE: c_int = 1;
+pub(crate) const KIND_SIMPLE: c_int = 1;
 
 #[repr(C)]
 pub struct ShmQueueObject {
@@ -215,98 +217,6 @@ unsafe fn queue<'a>(slf: *mut PyObject) -> PyResult<&'a Queue> {
             return Err(closed_error(slf, o.kind));
         }
         Ok(&*o.q)
-    }
-}
-
-/// # Safety
-/// GIL held; `slf` live.
-unsafe fn closed_error(slf: *mut PyObject, kind: c_int) -> PyErrSet {
-    if kind == KIND_SIMPLE {
-        // SAFETY: a live exception-class static.
-        return unsafe { pf::raise(PyExc_OSError, "handle is closed") };
-    }
-    // SAFETY: `slf` live; repr only feeds the message.
-    let r = unsafe { pf::repr(slf) };
-    pf::value_error(&format!("Queue {r} is closed"))
-}
-
-fn segment_error(e: SegmentError) -> PyErrSet {
-    match e {
-        SegmentError::InvalidConfig(why) => pf::value_error(why),
-        SegmentError::Io(e) => {
-            let msg = e.to_string();
-            // SAFETY: a live exception-class static; GIL held by callers.
-            unsafe { pf::raise(PyExc_OSError, &msg) }
-        }
-        e => pf::value_error(&e.to_string()),
-    }
-}
-
-/// # Safety
-/// GIL held.
-unsafe fn push_error(st: &State, e: PushError) -> PyErrSet {
-    // SAFETY: GIL held; `full` is a live class (set up).
-    unsafe {
-        match e {
-            PushError::Full | PushError::Timeout => {
-                PyErr_SetNone(st.full);
-                PyErrSet
-            }
-            // A signal handler raised: its exception is set.
-            PushError::Interrupted => PyErrSet,
-            PushError::TooLarge { len, max } => pf::value_error(&format!(
-                "item of {len} bytes can never fit: the queue's largest message is {max} bytes \
-                 (give the queue a larger size=)"
-            )),
-            PushError::Closed => pf::raise(PyExc_OSError, "the queue segment is closed"),
-            e => pf::runtime_error(&e.to_string()),
-        }
-    }
-}
-
-/// # Safety
-/// GIL held.
-unsafe fn pop_error(st: &State, e: PopError) -> PyErrSet {
-    // SAFETY: GIL held; `empty` is a live class (set up).
-    unsafe {
-        match e {
-            PopError::Empty | PopError::Timeout => {
-                PyErr_SetNone(st.empty);
-                PyErrSet
-            }
-            PopError::Interrupted => PyErrSet,
-            PopError::Closed => pf::raise(PyExc_OSError, "the queue segment is closed"),
-            e => pf::runtime_error(&e.to_string()),
-        }
-    }
-}
-
-/// How long a blocking call polls (GIL held) before it sleeps. A
-/// consumer that keeps up with its producers finds the queue empty most of
-/// the time: sleeping at once would cost each item a futex wait and a
-/// futex wake (microseconds each); a short poll sees the next item arrive
-/// instead. Bounded and yielding, so an idle queue costs one slice of CPU
-/// per call, then sleeps.
-const SPIN: Duration = Duration::from_micros(50);
-
-/// Polls `ready` for up to [`SPIN`]; true as soon as it says so.
-fn spin(ready: impl Fn() -> bool) -> bool {
-    let start = std::time::Instant::now();
-    let mut i = 0u32;
-    loop {
-        if ready() {
-            return true;
-        }
-        i += 1;
-        if i & 63 == 0 {
-            if start.elapsed() >= SPIN {
-                return false;
-            }
-            // Two cores shared by many processes: let the producer run.
-            std::thread::yield_now();
-        } else {
-            core::hint::spin_loop();
-        }
     }
 }
 
@@ -592,25 +502,6 @@ unsafe fn put_many_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     }
 }
 fast!(put_many, put_many_impl);
-
-/// Sets `pushed` on the pending `queue.Full` (how many items went in).
-fn note_pushed(n: usize) {
-    // SAFETY: GIL held (callers); an exception is set: fetch, normalize,
-    // annotate, restore (each call tolerates failures by leaving the
-    // exception as it was).
-    unsafe {
-        let exc = PyErr_GetRaisedException();
-        if exc.is_null() {
-            return;
-        }
-        if let Ok(v) = pf::int(n as i64) {
-            if PyObject_SetAttrString(exc, c"pushed".as_ptr(), v.as_ptr()) < 0 {
-                PyErr_Clear();
-            }
-        }
-        PyErr_SetRaisedException(exc);
-    }
-}
 
 unsafe fn get_many_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed arguments.
