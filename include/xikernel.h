@@ -25,7 +25,7 @@
 #define XIK_ABI_MAJOR 1
 
 // This ABI's minor version: additions only.
-#define XIK_ABI_MINOR 0
+#define XIK_ABI_MINOR 1
 
 // The send end.
 #define XIK_END_SEND 1
@@ -84,6 +84,9 @@ typedef enum xik_status {
   XIK_ERR_OTHER = 15,
   // Not available on this platform (readiness fds off Linux).
   XIK_ERR_UNSUPPORTED = 16,
+  // The decoder rejected the input (not a canonical xidata encoding);
+  // `xik_decoder_error_offset` says where.
+  XIK_ERR_MALFORMED = 17,
 } xik_status;
 
 // What a get / recv produced.
@@ -98,10 +101,77 @@ typedef enum xik_item_kind {
   XIK_ITEM_UNBOUND_REPLACE = 3,
 } xik_item_kind;
 
+// What `xik_decoder_next` found.
+typedef enum xik_event_kind {
+  // The value is complete (no bytes trail it); no more events.
+  XIK_EVENT_END = 0,
+  // `None`.
+  XIK_EVENT_NONE = 1,
+  // A bool in `i` (0 or 1).
+  XIK_EVENT_BOOL = 2,
+  // An int in `int64_t` range in `i`.
+  XIK_EVENT_INT = 3,
+  // An int outside `int64_t` range: sign in `negative`, little-endian
+  // magnitude in `data` / `len` (trimmed).
+  XIK_EVENT_BIGINT = 4,
+  // A float in `f`.
+  XIK_EVENT_FLOAT = 5,
+  // A complex: real part in `f`, imaginary in `f_imag`.
+  XIK_EVENT_COMPLEX = 6,
+  // A str in `data` / `len`: generalized UTF-8 (CPython strs may hold
+  // lone surrogates, encoded as UTF-8 would encode their code points).
+  XIK_EVENT_STR = 7,
+  // Bytes in `data` / `len`.
+  XIK_EVENT_BYTES = 8,
+  // A tuple of `len` items begins; its items follow, then
+  // `XIK_EVENT_TUPLE_END`. The count was checked against the remaining
+  // input, but nested tuples may each claim the same bytes: allocate
+  // from counts only while the open tuples owe no more items than the
+  // buffer has bytes left.
+  XIK_EVENT_TUPLE_START = 9,
+  // The innermost open tuple is complete.
+  XIK_EVENT_TUPLE_END = 10,
+  // An extension value: type tag in `u`, payload in `data` / `len`.
+  XIK_EVENT_EXT = 11,
+  // An exception snapshot: its formatted one-liner in `data` / `len`
+  // (generalized UTF-8); this ABI version exposes no other field.
+  XIK_EVENT_EXCEPTION = 12,
+} xik_event_kind;
+
 // Opaque: a token another thread trips to end the blocking calls that
 // were given it (`XIK_ERR_CANCELLED`). A wait notices the trip within the
 // token's period. Stays tripped until `xik_cancel_reset`.
 typedef struct xik_cancel xik_cancel;
+
+// A streaming decoder over a host buffer (opaque). Thread-safety: it may
+// move between threads but is used by one thread at a time; distinct
+// decoders are independent.
+typedef struct xik_decoder xik_decoder;
+
+// A streaming encoder of one xidata value (opaque). Create with
+// `xik_encoder_new`, append values (a tuple with `xik_encoder_tuple(n)` is
+// followed by exactly `n` values), then `xik_encoder_finish`.
+//
+// Thread-safety: an encoder may move between threads but is used by one
+// thread at a time; distinct encoders are independent.
+//
+// ```
+// use xikernel_capi::*;
+// let mut enc = std::ptr::null_mut();
+// let mut buf = xik_buffer { size: std::mem::size_of::<xik_buffer>(), data: std::ptr::null_mut(), len: 0 };
+// // SAFETY: every pointer is valid as each call documents.
+// unsafe {
+//     assert_eq!(xik_encoder_new(&mut enc), xik_status::XIK_OK);
+//     assert_eq!(xik_encoder_tuple(enc, 2), xik_status::XIK_OK);
+//     assert_eq!(xik_encoder_int(enc, 7), xik_status::XIK_OK);
+//     assert_eq!(xik_encoder_str(enc, b"x".as_ptr(), 1), xik_status::XIK_OK);
+//     assert_eq!(xik_encoder_int(enc, 8), xik_status::XIK_ERR_INVALID); // complete
+//     assert_eq!(xik_encoder_finish(enc, &mut buf), xik_status::XIK_OK);
+//     assert_eq!(std::slice::from_raw_parts(buf.data, buf.len), b"XI\x01\x08\x02\x02\x0e\x06\x01x");
+//     assert_eq!(xik_buffer_free(&mut buf), xik_status::XIK_OK);
+// }
+// ```
+typedef struct xik_encoder xik_encoder;
 
 // Opaque: the queues and channels of one runtime. Reference-counted:
 // `xik_registry_new` returns one reference, `xik_registry_retain` adds
@@ -136,6 +206,41 @@ typedef struct xik_item {
   // The interpreter that put or sent the item (0 unless live).
   uint64_t owner;
 } xik_item;
+
+// One decoded event (size-prefixed: set `size = sizeof(xik_event)`).
+// `data` points into the host's input buffer: valid while that buffer
+// is. Fields the kind does not use are zero / NULL.
+typedef struct xik_event {
+  // `sizeof(xik_event)` as the host compiled it; set by the host.
+  size_t size;
+  // What was found.
+  enum xik_event_kind kind;
+  // Sign of a big int.
+  bool negative;
+  // Bool or int value.
+  int64_t i;
+  // Extension tag.
+  uint64_t u;
+  // Float value, or a complex's real part.
+  double f;
+  // A complex's imaginary part.
+  double f_imag;
+  // Bytes of a str, bytes, big int magnitude, extension payload.
+  const uint8_t *data;
+  // Number of bytes at `data`; a tuple's item count.
+  size_t len;
+} xik_event;
+
+// A buffer the library allocated and the host owns (size-prefixed: set
+// `size = sizeof(xik_buffer)`); given back with `xik_buffer_free`.
+typedef struct xik_buffer {
+  // `sizeof(xik_buffer)` as the host compiled it; set by the host.
+  size_t size;
+  // The bytes (NULL when empty or freed).
+  uint8_t *data;
+  // Number of bytes at `data`.
+  size_t len;
+} xik_buffer;
 
 // Called for data no receiver will get (left in a destroyed queue or a
 // force-closed channel, the items of an interpreter being cleared, every
@@ -299,6 +404,159 @@ enum xik_status xik_channel_recv(const struct xik_registry *reg,
                                  int64_t timeout_ns,
                                  const struct xik_cancel *cancel,
                                  struct xik_item *out);
+
+// Checks the header of the `len` bytes at `data` and creates a decoder in
+// `*out`. `XIK_ERR_MALFORMED` if the header is wrong (offset 0..3).
+//
+// Thread-safety: any thread.
+//
+// # Safety
+// `data` is NULL or readable for `len` bytes, and stays readable and
+// unchanged until `xik_decoder_free` (events point into it); `out` is
+// NULL or writable.
+enum xik_status xik_decoder_new(const uint8_t *data, size_t len, struct xik_decoder **out);
+
+// Frees a decoder (NULL is accepted); the host's buffer is its own.
+//
+// Thread-safety: any thread, not concurrently with another use of `dec`.
+//
+// # Safety
+// `dec` is NULL or a decoder from `xik_decoder_new`, not freed before.
+enum xik_status xik_decoder_free(struct xik_decoder *dec);
+
+// Stores the next event in `*out` (set `out->size` first):
+// `XIK_EVENT_END` once the value is complete. `XIK_ERR_MALFORMED` if the
+// input is rejected here (then every later call too; see
+// `xik_decoder_error_offset`).
+//
+// Thread-safety: the thread using `dec`.
+//
+// # Safety
+// `dec` is NULL or a live decoder whose buffer is still valid; `out` NULL
+// or a writable `xik_event` with `size` set.
+enum xik_status xik_decoder_next(struct xik_decoder *dec, struct xik_event *out);
+
+// Stores in `*out` the byte offset (from the start of the buffer) where
+// the input was rejected; `XIK_ERR_INVALID` if it was not.
+//
+// Thread-safety: the thread using `dec`.
+//
+// # Safety
+// `dec` is NULL or a live decoder; `out` NULL or writable.
+enum xik_status xik_decoder_error_offset(const struct xik_decoder *dec, size_t *out);
+
+// Creates an encoder in `*out` (free it with `xik_encoder_free`, or
+// consume it with a successful `xik_encoder_finish`).
+//
+// Thread-safety: any thread.
+//
+// # Safety
+// `out` is NULL or writable.
+enum xik_status xik_encoder_new(struct xik_encoder **out);
+
+// Frees an encoder that was not finished (NULL is accepted).
+//
+// Thread-safety: any thread, not concurrently with another use of `enc`.
+//
+// # Safety
+// `enc` is NULL or an encoder from `xik_encoder_new`, not freed or
+// finished before.
+enum xik_status xik_encoder_free(struct xik_encoder *enc);
+
+// Appends `None`. `XIK_ERR_INVALID` if the value is already complete.
+//
+// Thread-safety: the thread using `enc` (see `xik_encoder`).
+//
+// # Safety
+// `enc` is NULL or a live encoder.
+enum xik_status xik_encoder_none(struct xik_encoder *enc);
+
+// Appends a bool (`b` non-zero is true).
+//
+// Thread-safety: the thread using `enc`.
+//
+// # Safety
+// `enc` is NULL or a live encoder.
+enum xik_status xik_encoder_bool(struct xik_encoder *enc, bool b);
+
+// Appends an int in `int64_t` range.
+//
+// Thread-safety: the thread using `enc`.
+//
+// # Safety
+// `enc` is NULL or a live encoder.
+enum xik_status xik_encoder_int(struct xik_encoder *enc, int64_t i);
+
+// Appends any int as sign and little-endian magnitude (`len` bytes at
+// `magnitude_le`, zero top bytes allowed; NULL only with `len` 0). Values
+// in `int64_t` range take the small form, as the format requires.
+//
+// Thread-safety: the thread using `enc`.
+//
+// # Safety
+// `enc` is NULL or a live encoder; `magnitude_le` NULL or readable for
+// `len` bytes.
+enum xik_status xik_encoder_bigint(struct xik_encoder *enc,
+                                   bool negative,
+                                   const uint8_t *magnitude_le,
+                                   size_t len);
+
+// Appends a float (bit-exact).
+//
+// Thread-safety: the thread using `enc`.
+//
+// # Safety
+// `enc` is NULL or a live encoder.
+enum xik_status xik_encoder_float(struct xik_encoder *enc, double f);
+
+// Appends a str: `len` bytes of UTF-8 at `utf8` (NULL only with `len`
+// 0); `XIK_ERR_INVALID` if they are not UTF-8.
+//
+// Thread-safety: the thread using `enc`.
+//
+// # Safety
+// `enc` is NULL or a live encoder; `utf8` NULL or readable for `len`
+// bytes.
+enum xik_status xik_encoder_str(struct xik_encoder *enc, const uint8_t *utf8, size_t len);
+
+// Appends bytes (`len` at `data`, NULL only with `len` 0).
+//
+// Thread-safety: the thread using `enc`.
+//
+// # Safety
+// `enc` is NULL or a live encoder; `data` NULL or readable for `len`
+// bytes.
+enum xik_status xik_encoder_bytes(struct xik_encoder *enc, const uint8_t *data, size_t len);
+
+// Starts a tuple of `n` items: the next `n` values are its items (no end
+// call: the count closes it). `XIK_ERR_INVALID` beyond 1024 levels.
+//
+// Thread-safety: the thread using `enc`.
+//
+// # Safety
+// `enc` is NULL or a live encoder.
+enum xik_status xik_encoder_tuple(struct xik_encoder *enc, size_t n);
+
+// Moves the encoding into `*out` (set `out->size` first) and frees the
+// encoder. `XIK_ERR_INVALID` (encoder kept, still to be freed) unless
+// exactly one complete value was appended.
+//
+// Thread-safety: the thread using `enc`.
+//
+// # Safety
+// `enc` is NULL or a live encoder; `out` NULL or a writable `xik_buffer`
+// with `size` set.
+enum xik_status xik_encoder_finish(struct xik_encoder *enc, struct xik_buffer *out);
+
+// Gives back a buffer from `xik_encoder_finish` and sets `data` to NULL
+// and `len` to 0 (a second call is harmless).
+//
+// Thread-safety: any thread, not concurrently with another use of `buf`.
+//
+// # Safety
+// `buf` is NULL or a `xik_buffer` filled by this library whose `data` /
+// `len` the host has not changed.
+enum xik_status xik_buffer_free(struct xik_buffer *buf);
 
 // Gives back the buffer of an item returned by `xik_queue_get` /
 // `xik_channel_recv`, and sets `data` to NULL and `len` to 0 (so a second

@@ -10,6 +10,9 @@
 //! - **Items**: byte payloads, copied in; a receive hands the host an
 //!   owned buffer it gives back with `xik_item_free`; data nobody receives
 //!   goes to the host's release callback with its owner interpreter.
+//! - **Codec**: `xik_encoder` appends xidata values one call at a time
+//!   and finishes into an owned `xik_buffer`; `xik_decoder` walks a buffer
+//!   as `xik_event`s, refusing malformed input with `XIK_ERR_MALFORMED`.
 //! - **Discipline**: every function returns `xik_status`, writes outputs
 //!   through pointers, refuses NULL (`XIK_ERR_NULL`), and catches panics
 //!   (`XIK_ERR_INTERNAL`); structs the host passes start with their
@@ -38,6 +41,8 @@
 
 mod cancel;
 mod channel;
+mod decoder;
+mod encoder;
 mod item;
 mod queue;
 mod ready;
@@ -46,6 +51,8 @@ mod status;
 
 pub use cancel::*;
 pub use channel::*;
+pub use decoder::*;
+pub use encoder::*;
 pub use item::{xik_item, xik_item_free, xik_item_kind, xik_release_fn};
 pub use queue::*;
 pub use ready::{xik_channel_ready_fd, xik_queue_ready_fd};
@@ -57,7 +64,7 @@ use status::check;
 /// This ABI's major version: changes break source or binary compatibility.
 pub const XIK_ABI_MAJOR: u32 = 1;
 /// This ABI's minor version: additions only.
-pub const XIK_ABI_MINOR: u32 = 0;
+pub const XIK_ABI_MINOR: u32 = 1;
 
 /// The library's ABI version (size-prefixed: set `size`).
 #[allow(non_camel_case_types)]

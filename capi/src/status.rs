@@ -47,6 +47,9 @@ pub enum xik_status {
     XIK_ERR_OTHER = 15,
     /// Not available on this platform (readiness fds off Linux).
     XIK_ERR_UNSUPPORTED = 16,
+    /// The decoder rejected the input (not a canonical xidata encoding);
+    /// `xik_decoder_error_offset` says where.
+    XIK_ERR_MALFORMED = 17,
 }
 
 impl From<QueueError> for xik_status {

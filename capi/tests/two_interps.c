@@ -299,6 +299,99 @@ static void readiness(void) {
   OK(xik_channel_destroy(reg, c));
 }
 
+/* The codec for hosts that want its value model: encode a nested tuple
+ * (1, (True, "h\u00e9", b"\x00\x01", 2**64), None, 2.5), decode it back
+ * event by event, and see a truncated buffer and a trailing byte refused
+ * with XIK_ERR_MALFORMED and an offset (never a crash). */
+static void expect_event(xik_decoder *dec, xik_event_kind kind,
+                         xik_event *ev) {
+  memset(ev, 0, sizeof *ev);
+  ev->size = sizeof *ev;
+  OK(xik_decoder_next(dec, ev));
+  CHECK(ev->kind == kind);
+}
+
+static void codec(void) {
+  static const uint8_t two64[9] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
+  xik_encoder *enc;
+  OK(xik_encoder_new(&enc));
+  OK(xik_encoder_tuple(enc, 4));
+  OK(xik_encoder_int(enc, 1));
+  OK(xik_encoder_tuple(enc, 4));
+  OK(xik_encoder_bool(enc, true));
+  OK(xik_encoder_str(enc, (const uint8_t *)"h\xc3\xa9", 3));
+  OK(xik_encoder_bytes(enc, (const uint8_t *)"\x00\x01", 2));
+  OK(xik_encoder_bigint(enc, false, two64, sizeof two64));
+  OK(xik_encoder_none(enc));
+  xik_buffer buf = {.size = sizeof buf};
+  CHECK(xik_encoder_finish(enc, &buf) == XIK_ERR_INVALID); /* one owed */
+  CHECK(xik_encoder_str(enc, (const uint8_t *)"\xff", 1) == XIK_ERR_INVALID);
+  OK(xik_encoder_float(enc, 2.5));
+  CHECK(xik_encoder_none(enc) == XIK_ERR_INVALID); /* value complete */
+  OK(xik_encoder_finish(enc, &buf));
+  CHECK(buf.len > 3 && memcmp(buf.data, "XI\x01", 3) == 0);
+
+  xik_decoder *dec;
+  xik_event ev;
+  OK(xik_decoder_new(buf.data, buf.len, &dec));
+  expect_event(dec, XIK_EVENT_TUPLE_START, &ev);
+  CHECK(ev.len == 4);
+  expect_event(dec, XIK_EVENT_INT, &ev);
+  CHECK(ev.i == 1);
+  expect_event(dec, XIK_EVENT_TUPLE_START, &ev);
+  CHECK(ev.len == 4);
+  expect_event(dec, XIK_EVENT_BOOL, &ev);
+  CHECK(ev.i == 1);
+  expect_event(dec, XIK_EVENT_STR, &ev);
+  CHECK(ev.len == 3 && memcmp(ev.data, "h\xc3\xa9", 3) == 0);
+  expect_event(dec, XIK_EVENT_BYTES, &ev);
+  CHECK(ev.len == 2 && memcmp(ev.data, "\x00\x01", 2) == 0);
+  expect_event(dec, XIK_EVENT_BIGINT, &ev);
+  CHECK(!ev.negative && ev.len == sizeof two64 &&
+        memcmp(ev.data, two64, sizeof two64) == 0);
+  expect_event(dec, XIK_EVENT_TUPLE_END, &ev);
+  expect_event(dec, XIK_EVENT_NONE, &ev);
+  expect_event(dec, XIK_EVENT_FLOAT, &ev);
+  CHECK(ev.f == 2.5);
+  expect_event(dec, XIK_EVENT_TUPLE_END, &ev);
+  expect_event(dec, XIK_EVENT_END, &ev);
+  expect_event(dec, XIK_EVENT_END, &ev);
+  size_t at;
+  CHECK(xik_decoder_error_offset(dec, &at) == XIK_ERR_INVALID);
+  OK(xik_decoder_free(dec));
+
+  /* Truncated: the last float byte is missing. */
+  OK(xik_decoder_new(buf.data, buf.len - 1, &dec));
+  xik_status st;
+  int events = 0;
+  do {
+    memset(&ev, 0, sizeof ev);
+    ev.size = sizeof ev;
+    st = xik_decoder_next(dec, &ev);
+    CHECK(st == XIK_ERR_MALFORMED || (st == XIK_OK && ev.kind != XIK_EVENT_END));
+  } while (st == XIK_OK && ++events < 100);
+  CHECK(st == XIK_ERR_MALFORMED);
+  OK(xik_decoder_error_offset(dec, &at));
+  CHECK(at >= 3 && at <= buf.len - 1);
+  CHECK(xik_decoder_next(dec, &ev) == XIK_ERR_MALFORMED); /* stays failed */
+  OK(xik_decoder_free(dec));
+
+  /* A trailing byte after a complete value, and a bad magic. */
+  uint8_t extra[] = {'X', 'I', 1, 0x00, 0x00};
+  OK(xik_decoder_new(extra, sizeof extra, &dec));
+  memset(&ev, 0, sizeof ev);
+  ev.size = sizeof ev;
+  CHECK(xik_decoder_next(dec, &ev) == XIK_ERR_MALFORMED);
+  OK(xik_decoder_free(dec));
+  CHECK(xik_decoder_new((const uint8_t *)"XX\x01\x00", 4, &dec) ==
+        XIK_ERR_MALFORMED);
+  CHECK(xik_decoder_next(NULL, &ev) == XIK_ERR_NULL);
+  CHECK(xik_encoder_int(NULL, 1) == XIK_ERR_NULL);
+
+  OK(xik_buffer_free(&buf));
+  CHECK(buf.data == NULL);
+}
+
 int main(void) {
   xik_registry_config cfg;
   memset(&cfg, 0, sizeof cfg);
@@ -310,6 +403,7 @@ int main(void) {
 
   discipline();
   readiness();
+  codec();
 
   pthread_barrier_init(&mid_stream, NULL, 2);
   pthread_barrier_init(&destroyed, NULL, 2);
