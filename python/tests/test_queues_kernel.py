@@ -90,6 +90,16 @@ class ValueTests(Base):
         _q.put(qid, v, SHARED, REPLACE)
         self.assertEqual(_q.get(qid)[0], v)
 
+    def test_empty_tuples_nested(self):
+        # An empty tuple inside a tuple once closed its parent early
+        # (ValueError: corrupt cross-interpreter data).
+        vals = [(), ((),), ((), 1), ((), ()), ("a", (), ()), (((), ((),)), ())]
+        qid = self.queue()
+        for v in vals:
+            _q.put(qid, v, SHARED, REPLACE)
+        self.assertEqual([_q.get(qid)[0] for _ in vals], vals)
+        self.assertEqual(self.roundtrip_from_sub(repr(vals)), vals)
+
     def test_lone_surrogates(self):
         vals = ["\ud800", "\udfff", "a\udc80b", "\ud83d\ude00", "\U0001f600",
                 "é\ud800€", "\x00", "", "ascii", "ÿ" * 3, "\uffff\U0010ffff"]

@@ -273,11 +273,11 @@ unsafe fn decode(bytes: &[u8], natives: &[NativeXid]) -> PyResult<Owned> {
                         return Err(crate::ffi::value_error("corrupt cross-interpreter data"));
                     }
                     let t = Owned::from_new(ffi::PyTuple_New(n as ffi::Py_ssize_t))?;
-                    if n > 0 {
-                        stack.push((t, 0, n as isize));
-                        continue;
-                    }
-                    t
+                    // Every tuple gets a frame, the empty one too: the
+                    // decoder reports its `TupleEnd` like any other, which
+                    // must close it and not the tuple around it.
+                    stack.push((t, 0, n as isize));
+                    continue;
                 }
                 Event::TupleEnd => match stack.pop() {
                     Some((t, i, n)) if i == n => t,
