@@ -250,14 +250,19 @@ pub fn child_main() {
         // Ping-pong on a raw futex word in a shared memfd.
         "futex" => {
             let word = FutexWord::open(take_fd(&fds, 1));
+            // `v` is the last value this side wrote: the next wait is for
+            // a change from it. (Waiting for a change from the parent's
+            // value instead returned at once on our own answer and let the
+            // two sides race each other's writes until both slept.)
             let mut v = 0u32;
             loop {
                 // Wait for the parent's odd value, answer with the next even.
-                v = word.wait_change(v);
-                if v == u32::MAX {
+                let got = word.wait_change(v);
+                if got == u32::MAX {
                     break;
                 }
-                word.set(v.wrapping_add(1));
+                v = got.wrapping_add(1);
+                word.set(v);
             }
         }
         other => panic!("unknown bench role {other}"),
