@@ -258,6 +258,9 @@ unsafe fn open(slf: *mut PyObject, q: Queue, items: usize, kind: c_int) -> PyRes
     Ok(pf::none())
 }
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn create_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed arguments.
     unsafe {
@@ -273,6 +276,9 @@ unsafe fn create_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 fast!(create, create_impl);
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn attach_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed arguments.
     unsafe {
@@ -387,6 +393,9 @@ unsafe fn feeder_error(slf: *mut PyObject, item: *mut PyObject, _: PyErrSet) -> 
     }
 }
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn put_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed arguments.
     unsafe {
@@ -398,6 +407,9 @@ unsafe fn put_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 fast!(put, put_impl);
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn put_nowait_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed arguments.
     unsafe {
@@ -428,6 +440,9 @@ unsafe fn get_one(slf: *mut PyObject, block: bool, deadline: Deadline) -> PyResu
     }
 }
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn get_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed arguments.
     unsafe {
@@ -439,12 +454,18 @@ unsafe fn get_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 fast!(get, get_impl);
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn get_nowait_impl(slf: *mut PyObject) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe { get_one(slf, false, now()) }
 }
 noargs!(get_nowait, get_nowait_impl);
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn put_many_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed arguments; the sequence's items are
     // borrowed from the list PySequence_Fast made, which we hold.
@@ -503,6 +524,9 @@ unsafe fn put_many_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
 }
 fast!(put_many, put_many_impl);
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn get_many_impl(slf: *mut PyObject, a: FastArgs) -> PyResult<Owned> {
     // SAFETY: GIL held; borrowed arguments.
     unsafe {
@@ -569,12 +593,18 @@ unsafe fn any_queue<'a>(slf: *mut PyObject) -> PyResult<&'a Queue> {
     }
 }
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn qsize_impl(slf: *mut PyObject) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe { pf::int(any_queue(slf)?.len() as i64) }
 }
 noargs!(qsize, qsize_impl);
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn empty_impl(slf: *mut PyObject) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
@@ -592,6 +622,9 @@ unsafe fn empty_impl(slf: *mut PyObject) -> PyResult<Owned> {
 }
 noargs!(empty, empty_impl);
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn full_impl(slf: *mut PyObject) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
@@ -601,6 +634,9 @@ unsafe fn full_impl(slf: *mut PyObject) -> PyResult<Owned> {
 }
 noargs!(full, full_impl);
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn close_impl(slf: *mut PyObject) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe { obj(slf).closed = 1 };
@@ -608,6 +644,9 @@ unsafe fn close_impl(slf: *mut PyObject) -> PyResult<Owned> {
 }
 noargs!(close, close_impl);
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn reopen_impl(slf: *mut PyObject) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe { obj(slf).closed = 0 };
@@ -615,6 +654,9 @@ unsafe fn reopen_impl(slf: *mut PyObject) -> PyResult<Owned> {
 }
 noargs!(reopen, reopen_impl);
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn fileno_impl(slf: *mut PyObject) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
@@ -627,6 +669,9 @@ unsafe fn fileno_impl(slf: *mut PyObject) -> PyResult<Owned> {
 }
 noargs!(fileno, fileno_impl);
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn info_impl(slf: *mut PyObject) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe {
@@ -646,6 +691,9 @@ unsafe fn info_impl(slf: *mut PyObject) -> PyResult<Owned> {
 }
 noargs!(info, info_impl);
 
+/// # Safety
+/// GIL held; `slf` is one of our `ShmQueue` objects (only the `fast!` /
+/// `noargs!` wrappers call it, from the type's method table).
 unsafe fn opened_impl(slf: *mut PyObject) -> PyResult<Owned> {
     // SAFETY: GIL held.
     unsafe { Ok(pf::boolean(!obj(slf).q.is_null())) }
